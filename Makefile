@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# groupkeyd: one non-recursive Makefile. Build products go to $(O) (default build/);
+# the sanitizer build goes to build-asan/ (make SAN=1 O=build-asan, or make asan).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+BPF_OBJ_DIR ?= $(LIBDIR)/groupkeyd/bpf
+DESTDIR ?=
+
+O ?= build
+SAN ?= 0
+V ?= 0
+
+VERSION := 0.1.0
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := libcbor libbpf libcoap-3-gnutls inih libnl-route-3.0 sqlite3 jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedtls -lmbedx509 -lmbedcrypto
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+CFLAGS += -fsanitize=fuzzer-no-link
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -I$(O)/bpf $(PKG_CFLAGS) \
+	-DGK_VERSION='"$(VERSION)"' -DGK_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DGK_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DGK_BPF_OBJ_DIR='"$(BPF_OBJ_DIR)"' -MMD -MP
+LDLIBS := $(PKG_LIBS)
+
+# Core library: everything the daemon, the CLI and the tests share.
+LIB_SRCS := $(wildcard daemon/lib/*.c)
+LIB_OBJS := $(LIB_SRCS:daemon/lib/%.c=$(O)/lib/%.o)
+LIB := $(O)/libgroupkey.a
+
+CLI_SRCS := $(wildcard daemon/cli/*.c)
+CLI_OBJS := $(CLI_SRCS:daemon/cli/%.c=$(O)/cli/%.o)
+CLI := $(O)/groupkey
+
+DAEMON_SRCS := $(wildcard daemon/groupkeyd/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:daemon/groupkeyd/%.c=$(O)/groupkeyd/%.o)
+DAEMON := $(if $(DAEMON_SRCS),$(O)/groupkeyd)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.bpf.o)
+BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.skel.h)
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
+	-I/usr/include/$(shell uname -m)-linux-gnu
+
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
+TEST_HARNESS := $(O)/tests/harness.o
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/tests/%-replay)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+
+.DELETE_ON_ERROR:
+# Keep skeletons and objects make would otherwise treat as intermediate and delete.
+.SECONDARY: $(BPF_SKELS) $(TEST_HARNESS) $(TEST_BINS:%=%.o)
+.SUFFIXES:
+.PHONY: all check asan test deps demo install clean help format fuzz
+
+all: $(LIB) $(CLI) $(DAEMON) $(BPF_OBJS) $(TEST_BINS) $(FUZZ_REPLAY)
+
+help:
+	@echo 'groupkeyd $(VERSION) -- targets:'
+	@echo '  all        build library, daemon, CLI, BPF objects and tests into $(O)/'
+	@echo '  check      install dependencies, build normal + ASan/UBSan, run every test (needs root)'
+	@echo '  demo       install dependencies, build, run the namespace demo (needs root)'
+	@echo '  fuzz       build libFuzzer targets into build-fuzz/ and run each for FUZZ_SECONDS (60)'
+	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  format     clang-format the C sources in place'
+	@echo '  clean      remove build/, build-asan/, build-fuzz/'
+	@echo 'variables: V=1 (full command lines), O=DIR (output dir), SAN=1 (ASan+UBSan), PREFIX, DESTDIR'
+
+$(O)/lib/%.o: daemon/lib/%.c $(BPF_SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/cli/%.o: daemon/cli/%.c $(BPF_SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/groupkeyd/%.o: daemon/groupkeyd/%.c $(BPF_SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(O)/groupkeyd: $(DAEMON_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(LDLIBS)
+
+# BPF: clang -target bpf, then a libbpf skeleton that embeds the object.
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/groupkey/*.h)
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(O)/tests/%.o: tests/unit/%.c $(BPF_SKELS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(O)/tests/test_%: $(O)/tests/test_%.o $(TEST_HARNESS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_HARNESS) $(LIB) $(LDLIBS)
+
+# Fuzz targets: replayed over their corpus in `make check` (any compiler),
+# and run coverage-guided by libFuzzer in `make fuzz` (clang).
+$(O)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+	$(call msg,LINK,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c
+	@$(MAKE) --no-print-directory O=build-fuzz CC=$(CLANG) SAN=1 FUZZ=1 build-fuzz/libgroupkey.a
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libgroupkey.a $(LDLIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+		echo "== $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-$$n \
+			tests/fuzz/corpus/$${n#fuzz_} || exit 1; \
+	done
+
+deps:
+	$(Q)scripts/deps.sh
+
+asan:
+	$(Q)$(MAKE) --no-print-directory O=build-asan SAN=1 all
+
+# The whole suite, twice: the normal build and the ASan+UBSan build. One summary line.
+check: deps
+	$(Q)$(MAKE) --no-print-directory O=build all
+	$(Q)$(MAKE) --no-print-directory O=build-asan SAN=1 all
+	$(Q)tests/run.sh build build-asan
+
+test: all
+	$(Q)tests/run.sh $(O)
+
+demo: deps all
+	$(Q)scripts/demo.sh $(O)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/groupkey
+	$(if $(DAEMON),install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/groupkeyd)
+
+format:
+	clang-format -i $(wildcard daemon/*/*.c daemon/*/*.h include/groupkey/*.h bpf/*.c \
+		tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(wildcard $(O)/*/*.d)
