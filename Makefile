@@ -60,8 +60,12 @@ CLI_SRCS := $(wildcard daemon/cli/*.c)
 CLI_OBJS := $(CLI_SRCS:daemon/cli/%.c=$(O)/cli/%.o)
 CLI := $(O)/groupkey
 
+# The daemon's modules go into their own archive, so that unit tests link every
+# daemon object but main.o (as chrony's test/unit does).
 DAEMON_SRCS := $(wildcard daemon/groupkeyd/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:daemon/groupkeyd/%.c=$(O)/groupkeyd/%.o)
+DAEMON_LIB_OBJS := $(filter-out $(O)/groupkeyd/main.o,$(DAEMON_OBJS))
+DAEMON_LIB := $(O)/libgroupkeyd.a
 DAEMON := $(if $(DAEMON_SRCS),$(O)/groupkeyd)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -121,9 +125,13 @@ $(CLI): $(CLI_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
-$(O)/groupkeyd: $(DAEMON_OBJS) $(LIB)
+$(DAEMON_LIB): $(DAEMON_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/groupkeyd: $(O)/groupkeyd/main.o $(DAEMON_LIB) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(O)/groupkeyd/main.o $(DAEMON_LIB) $(LIB) $(LDLIBS)
 
 # BPF: clang -target bpf, then a libbpf skeleton that embeds the object.
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/groupkey/*.h)
@@ -138,11 +146,11 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 $(O)/tests/%.o: tests/unit/%.c $(BPF_SKELS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Idaemon/groupkeyd -c $< -o $@
 
-$(O)/tests/test_%: $(O)/tests/test_%.o $(TEST_HARNESS) $(LIB)
+$(O)/tests/test_%: $(O)/tests/test_%.o $(TEST_HARNESS) $(DAEMON_LIB) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_HARNESS) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_HARNESS) $(DAEMON_LIB) $(LIB) $(LDLIBS)
 
 # Fuzz targets: replayed over their corpus in `make check` (any compiler),
 # and run coverage-guided by libFuzzer in `make fuzz` (clang).

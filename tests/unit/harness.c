@@ -83,7 +83,8 @@ static int run_one(struct gk_test *t)
 	if (pid == 0) {
 		t->fn(t);
 		fflush(stdout);
-		_exit(gk_test_state_.failed ? GK_TEST_EXIT_FAIL : GK_TEST_EXIT_PASS);
+		/* exit(), not _exit(): LeakSanitizer checks at exit in the ASan build. */
+		exit(gk_test_state_.failed ? GK_TEST_EXIT_FAIL : GK_TEST_EXIT_PASS);
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
