@@ -181,7 +181,8 @@ int gk_cwt_check_claims(const struct gk_cwt_claims *c, const struct gk_cwt_verif
 		return -GK_EISSUER;
 	if (o->require_exp && !c->has_exp)
 		return -GK_EMISSING;
-	if (c->has_exp && o->now > c->exp && o->now - c->exp > o->leeway)
+	/* RFC 7519 §4.1.4/§4.1.5: valid from nbf on, and only before exp. */
+	if (c->has_exp && o->now >= c->exp && o->now - c->exp >= o->leeway)
 		return -GK_EEXPIRED;
 	if (c->has_nbf && o->now < c->nbf && c->nbf - o->now > o->leeway)
 		return -GK_ENOTYETVALID;

@@ -392,12 +392,14 @@ TEST(time_claims_enforced)
 
 	all_keys(keys);
 	o = opts_for(keys, 3);
-	o.now = 1444064944; /* == exp: still valid (exp is the last valid second's end) */
+	o.now = 1444064943; /* the last second before exp */
 	EXPECT_EQ(verify_vector("A4_MACED", &o, NULL), 0);
-	o.now = 1444064945;
+	o.now = 1444064944; /* == exp: RFC 7519 §4.1.4, no longer accepted */
 	EXPECT_EQ(verify_vector("A4_MACED", &o, NULL), -GK_EEXPIRED);
 	o.leeway = 1;
 	EXPECT_EQ(verify_vector("A4_MACED", &o, NULL), 0);
+	o.now = 1444064945;
+	EXPECT_EQ(verify_vector("A4_MACED", &o, NULL), -GK_EEXPIRED);
 	o.leeway = 0;
 	o.now = 1443944943;
 	EXPECT_EQ(verify_vector("A4_MACED", &o, NULL), -GK_ENOTYETVALID);
