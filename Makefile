@@ -63,8 +63,8 @@ CLI := $(O)/groupkey
 # The daemon's modules go into their own archive, so that unit tests link every
 # daemon object but main.o (as chrony's test/unit does).
 DAEMON_SRCS := $(wildcard daemon/groupkeyd/*.c)
-DAEMON_OBJS := $(DAEMON_SRCS:daemon/groupkeyd/%.c=$(O)/groupkeyd/%.o)
-DAEMON_LIB_OBJS := $(filter-out $(O)/groupkeyd/main.o,$(DAEMON_OBJS))
+DAEMON_OBJS := $(DAEMON_SRCS:daemon/groupkeyd/%.c=$(O)/daemon/%.o)
+DAEMON_LIB_OBJS := $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJS))
 DAEMON_LIB := $(O)/libgroupkeyd.a
 DAEMON := $(if $(DAEMON_SRCS),$(O)/groupkeyd)
 
@@ -72,7 +72,8 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.skel.h)
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
+# -mcpu=v3: atomic fetch-and-add (the TC sequence counter) and 32-bit jumps; kernel >= 5.1.
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
 	-I/usr/include/$(shell uname -m)-linux-gnu
 
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
@@ -112,7 +113,7 @@ $(O)/cli/%.o: daemon/cli/%.c $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(O)/groupkeyd/%.o: daemon/groupkeyd/%.c $(BPF_SKELS)
+$(O)/daemon/%.o: daemon/groupkeyd/%.c $(BPF_SKELS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -129,12 +130,12 @@ $(DAEMON_LIB): $(DAEMON_LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/groupkeyd: $(O)/groupkeyd/main.o $(DAEMON_LIB) $(LIB)
+$(O)/groupkeyd: $(O)/daemon/main.o $(DAEMON_LIB) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(O)/groupkeyd/main.o $(DAEMON_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(O)/daemon/main.o $(DAEMON_LIB) $(LIB) $(LDLIBS)
 
 # BPF: clang -target bpf, then a libbpf skeleton that embeds the object.
-$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/groupkey/*.h)
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/groupkey/*.h)
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
