@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/* BPF side of the data plane shared by gk_xdp and gk_tc: pinned maps, header parsing, SipHash. */
+#ifndef GK_DP_BPF_H
+#define GK_DP_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "groupkey/dataplane.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the tag loop loads SipHash words as native little-endian 64-bit values"
+#endif
+
+/*
+ * Every map is pinned by name: the loader opens both objects with
+ * pin_root_path GK_DP_PIN_DIR, so XDP, TC, the daemon and `groupkey stats`
+ * share one instance and a restarted daemon finds the live state.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, (GK_DP_MAX_GROUPS * 2)); /* group entries and address entries */
+	__type(key, struct gk_dp_group_key);
+	__type(value, struct gk_dp_group);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gk_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GK_DP_MAX_KEYS);
+	__type(key, struct gk_dp_key_id);
+	__type(value, struct gk_dp_key);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gk_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GK_DP_MAX_SENDERS);
+	__type(key, struct gk_dp_replay_id);
+	__type(value, struct gk_dp_replay);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gk_replay SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GK_DP_MAX_GROUPS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct gk_dp_send);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gk_send SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, (GK_DP_MAX_GROUPS * GK_DP_V_MAX));
+	__type(key, __u32);
+	__type(value, struct gk_dp_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gk_stats SEC(".maps");
+
+/*
+ * Largest protected payload, frozen into .rodata at load: a loader may
+ * lower it (never above GK_DP_MAX_PAYLOAD, the loop's bound) to verify
+ * faster; the verifier only walks the tag loop this many bytes deep.
+ */
+const volatile __u32 gk_max_payload = GK_DP_MAX_PAYLOAD;
+
+/* Parse result for traffic that is not a protected group's: pass it untouched. */
+#define GK_NOT_OURS (-1)
+
+/* iphdr.frag_off bits; the kernel's IP_MF and IP_OFFSET are not uapi. */
+#define GK_IP_MF 0x2000
+#define GK_IP_OFFSET 0x1fff
+/* frag_hdr.frag_off offset bits (IPv6), likewise. */
+#define GK_IP6_OFFSET 0xfff8
+
+/* Deepest UDP header: Ethernet, one VLAN tag, IPv4 with 40 bytes of options. */
+#define GK_L4_MAX (ETH_HLEN + 4 + 60)
+/* Headers TC wants in the linear area before parsing. */
+#define GK_HDR_PULL (GK_L4_MAX + 8 + 8)
+
+struct gk_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct gk_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/* One parsed frame; gk is the map key and the first 20 bytes of the tag input. */
+struct gk_pkt {
+	struct gk_dp_group_key gk;
+	__u32 pad;
+	struct gk_dp_group *grp;
+	__u32 l3off; /* IP header */
+	__u32 l4off; /* UDP header */
+	__u32 ulen;  /* UDP length, header included, consistent with the IP header and frame */
+	__u32 ipv6;
+};
+
+/* Input and output of the tag loop, kept in one stack struct for the global subprogram. */
+struct gk_tag_args {
+	__u64 k0, k1;
+	__u64 pre[GK_DP_TAG_PREFIX_LEN / 8]; /* the tag input before the payload */
+	__u32 poff;			     /* payload offset from data */
+	__u32 plen;			     /* payload length */
+	__u64 tag;			     /* out: SipHash-2-4 value; its LE bytes are the tag */
+};
+
+static __always_inline void gk_count(__u32 group_id, __u32 verdict, __u64 bytes)
+{
+	struct gk_dp_counter *c;
+	__u32 idx;
+
+	if (group_id >= GK_DP_MAX_GROUPS || verdict >= GK_DP_V_MAX)
+		return;
+	idx = group_id * GK_DP_V_MAX + verdict;
+	c = bpf_map_lookup_elem(&gk_stats, &idx);
+	if (c) {
+		/* Per-CPU slot: no other CPU writes it. */
+		c->packets += 1;
+		c->bytes += bytes;
+	}
+}
+
+/* The address entry (addr, port 0): a protected address for traffic without a visible port. */
+static __always_inline int gk_addr_verdict(struct gk_pkt *p, int verdict)
+{
+	p->gk.port = 0;
+	p->grp = bpf_map_lookup_elem(&gk_groups, &p->gk);
+	return p->grp ? verdict : GK_NOT_OURS;
+}
+
+static __always_inline int gk_port_lookup(struct gk_pkt *p, __be16 port)
+{
+	p->gk.port = port;
+	p->grp = bpf_map_lookup_elem(&gk_groups, &p->gk);
+	return p->grp != NULL;
+}
+
+static __always_inline int gk_parse4(void *data, void *data_end, struct gk_pkt *p)
+{
+	__u32 flen = data_end - data, ihl, tot;
+	struct iphdr *ip = data + p->l3off;
+	struct udphdr *udp;
+
+	if ((void *)(ip + 1) > data_end)
+		return GK_NOT_OURS;
+	if (ip->version != 4 || ip->protocol != IPPROTO_UDP)
+		return GK_NOT_OURS;
+	p->gk.addr[10] = 0xff;
+	p->gk.addr[11] = 0xff;
+	__builtin_memcpy(&p->gk.addr[12], &ip->daddr, 4);
+	ihl = ip->ihl * 4;
+	udp = (void *)ip + ihl;
+	if (ip->frag_off & bpf_htons(GK_IP_MF | GK_IP_OFFSET)) {
+		/* Only the first fragment names the port; later ones need the address entry. */
+		if (!(ip->frag_off & bpf_htons(GK_IP_OFFSET)) && ihl >= sizeof(*ip) &&
+		    (void *)(udp + 1) <= data_end && gk_port_lookup(p, udp->dest))
+			return GK_DP_V_FRAGMENT;
+		return gk_addr_verdict(p, GK_DP_V_FRAGMENT);
+	}
+	if (ihl < sizeof(*ip) || (void *)(udp + 1) > data_end)
+		return gk_addr_verdict(p, GK_DP_V_MALFORMED);
+	if (!gk_port_lookup(p, udp->dest))
+		return GK_NOT_OURS;
+	tot = bpf_ntohs(ip->tot_len);
+	/* Ethernet padding may follow the datagram; a short frame or UDP length may not. */
+	if (!udp->dest || tot < ihl + sizeof(*udp) || p->l3off + tot > flen ||
+	    bpf_ntohs(udp->len) != tot - ihl)
+		return GK_DP_V_MALFORMED;
+	p->l4off = p->l3off + ihl;
+	p->ulen = tot - ihl;
+	p->ipv6 = 0;
+	return GK_DP_V_PASS;
+}
+
+static __always_inline int gk_parse6(void *data, void *data_end, struct gk_pkt *p)
+{
+	__u32 flen = data_end - data, plen;
+	struct ipv6hdr *ip6 = data + p->l3off;
+	struct gk_frag_hdr *fh;
+	struct udphdr *udp;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return GK_NOT_OURS;
+	if (ip6->version != 6)
+		return GK_NOT_OURS;
+	__builtin_memcpy(p->gk.addr, &ip6->daddr, sizeof(p->gk.addr));
+	switch (ip6->nexthdr) {
+	case IPPROTO_UDP:
+		break;
+	case IPPROTO_FRAGMENT:
+		fh = (void *)(ip6 + 1);
+		udp = (void *)(fh + 1);
+		if ((void *)(udp + 1) <= data_end && fh->nexthdr == IPPROTO_UDP &&
+		    !(fh->frag_off & bpf_htons(GK_IP6_OFFSET)) && gk_port_lookup(p, udp->dest))
+			return GK_DP_V_FRAGMENT;
+		return gk_addr_verdict(p, GK_DP_V_FRAGMENT);
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+		/* The stack would deliver a UDP datagram behind them; we do not chase them. */
+		return gk_addr_verdict(p, GK_DP_V_MALFORMED);
+	default:
+		return GK_NOT_OURS;
+	}
+	udp = (void *)(ip6 + 1);
+	if ((void *)(udp + 1) > data_end)
+		return gk_addr_verdict(p, GK_DP_V_MALFORMED);
+	if (!gk_port_lookup(p, udp->dest))
+		return GK_NOT_OURS;
+	plen = bpf_ntohs(ip6->payload_len);
+	/* payload_len 0 is a jumbogram (RFC 2675): never a protected datagram. */
+	if (!udp->dest || plen < sizeof(*udp) || p->l3off + sizeof(*ip6) + plen > flen ||
+	    bpf_ntohs(udp->len) != plen)
+		return GK_DP_V_MALFORMED;
+	p->l4off = p->l3off + sizeof(*ip6);
+	p->ulen = plen;
+	p->ipv6 = 1;
+	return GK_DP_V_PASS;
+}
+
+/*
+ * Ethernet, at most one 802.1Q/802.1ad tag, IPv4 or IPv6, UDP. Returns
+ * GK_NOT_OURS (p->grp unset), or p->grp and GK_DP_V_PASS for a whole UDP
+ * datagram to a protected group, or the verdict that drops the frame.
+ */
+static __always_inline int gk_parse(void *data, void *data_end, struct gk_pkt *p)
+{
+	struct ethhdr *eth = data;
+	struct gk_vlan_hdr *vh;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return GK_NOT_OURS;
+	proto = eth->h_proto;
+	p->l3off = sizeof(*eth);
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		vh = (void *)(eth + 1);
+		if ((void *)(vh + 1) > data_end)
+			return GK_NOT_OURS;
+		proto = vh->proto;
+		p->l3off += sizeof(*vh);
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return gk_parse4(data, data_end, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return gk_parse6(data, data_end, p);
+	return GK_NOT_OURS;
+}
+
+/* The tag input's first five words: group key (20 bytes) and the trailer's first 20 bytes. */
+static __always_inline void gk_tag_prefix(struct gk_tag_args *a, const struct gk_pkt *p,
+					  const void *tr)
+{
+	__u32 port_pad;
+
+	__builtin_memcpy(&a->pre[0], p->gk.addr, 16);
+	__builtin_memcpy(&port_pad, &p->gk.port, 4);
+	a->pre[2] = port_pad | (__u64)(*(const __u32 *)tr) << 32;
+	a->pre[3] = *(const __u64 *)(tr + 4);
+	a->pre[4] = *(const __u64 *)(tr + 12);
+}
+
+#define GK_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define GK_SIPROUND                   \
+	do {                          \
+		v0 += v1;             \
+		v1 = GK_ROTL(v1, 13); \
+		v1 ^= v0;             \
+		v0 = GK_ROTL(v0, 32); \
+		v2 += v3;             \
+		v3 = GK_ROTL(v3, 16); \
+		v3 ^= v2;             \
+		v0 += v3;             \
+		v3 = GK_ROTL(v3, 21); \
+		v3 ^= v0;             \
+		v2 += v1;             \
+		v1 = GK_ROTL(v1, 17); \
+		v1 ^= v2;             \
+		v2 = GK_ROTL(v2, 32); \
+	} while (0)
+#define GK_SIPWORD(m)        \
+	do {                 \
+		v3 ^= (m);   \
+		GK_SIPROUND; \
+		GK_SIPROUND; \
+		v0 ^= (m);   \
+	} while (0)
+
+/*
+ * SipHash-2-4 over a->pre and a->plen payload bytes at a->poff, read in
+ * place. Callers run it from a global subprogram so the verifier walks the
+ * loop once, not once per parse path. The last partial word is read
+ * before the loop as a whole 8-byte load (the trailer follows the payload,
+ * so it is in the frame) and masked: after the loop no packet pointer is
+ * live and the verifier prunes the loop's exits against each other.
+ */
+static __always_inline int gk_tag_body(void *data, void *data_end, struct gk_tag_args *a)
+{
+	__u64 v0, v1, v2, v3, m, tail;
+	__u32 poff, plen, nwords, i;
+	void *p;
+
+	if (!a)
+		return -1;
+	poff = a->poff;
+	plen = a->plen;
+	if (poff > GK_L4_MAX + 8 || plen > gk_max_payload || plen > GK_DP_MAX_PAYLOAD)
+		return -1;
+	p = data + poff + (plen & ~7U);
+	if (p + 8 > data_end)
+		return -1;
+	tail = *(__u64 *)p & ((1ULL << ((plen & 7) * 8)) - 1);
+	tail |= (__u64)(GK_DP_TAG_PREFIX_LEN + plen) << 56;
+
+	v0 = a->k0 ^ 0x736f6d6570736575ULL;
+	v1 = a->k1 ^ 0x646f72616e646f6dULL;
+	v2 = a->k0 ^ 0x6c7967656e657261ULL;
+	v3 = a->k1 ^ 0x7465646279746573ULL;
+	GK_SIPWORD(a->pre[0]);
+	GK_SIPWORD(a->pre[1]);
+	GK_SIPWORD(a->pre[2]);
+	GK_SIPWORD(a->pre[3]);
+	GK_SIPWORD(a->pre[4]);
+
+	p = data + poff;
+	nwords = plen / 8;
+	for (i = 0; i < GK_DP_MAX_PAYLOAD / 8; i++) {
+		if (i >= nwords)
+			break;
+		/* Keep clang from folding the bound check into arithmetic on data_end. */
+		asm volatile("" : "+r"(p));
+		if (p + 8 > data_end)
+			return -1;
+		m = *(__u64 *)p;
+		GK_SIPWORD(m);
+		p += 8;
+	}
+
+	GK_SIPWORD(tail);
+	v2 ^= 0xff;
+	GK_SIPROUND;
+	GK_SIPROUND;
+	GK_SIPROUND;
+	GK_SIPROUND;
+	a->tag = v0 ^ v1 ^ v2 ^ v3;
+	return 0;
+}
+
+/* Ones-complement sum folded to 16 bits, in memory byte order. */
+static __always_inline __u32 gk_csum_fold(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u32)((s & 0xffff) + (s >> 16));
+}
+
+#endif
