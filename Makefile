@@ -66,7 +66,7 @@ DAEMON_SRCS := $(wildcard daemon/groupkeyd/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:daemon/groupkeyd/%.c=$(O)/daemon/%.o)
 DAEMON_LIB_OBJS := $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJS))
 DAEMON_LIB := $(O)/libgroupkeyd.a
-DAEMON := $(if $(DAEMON_SRCS),$(O)/groupkeyd)
+DAEMON := $(if $(wildcard daemon/groupkeyd/main.c),$(O)/groupkeyd)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.bpf.o)

@@ -83,6 +83,7 @@ int gk_hex_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
 	return 0;
 
 out_inval:
+	gk_wipe(buf, n); /* the input may have been a secret */
 	free(buf);
 	return -EINVAL;
 }
