@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The daemon context: the one place groupkeyd keeps its mutable state. */
+#ifndef GKD_CTX_H
+#define GKD_CTX_H
+
+#include <stdbool.h>
+
+#include "as.h"
+#include "authz.h"
+#include "conf.h"
+#include "evloop.h"
+#include "store.h"
+
+struct gk_rng;
+struct gkd_server;
+
+struct gkd_ctx {
+	struct gkd_config *cfg; /* heap: large */
+	struct gkd_store *store;
+	struct gk_rng *rng;
+	struct gkd_loop *loop;
+	struct gkd_as as;
+	struct gkd_authz authz;
+	struct gkd_server *server;
+	bool foreground;
+};
+
+#endif
