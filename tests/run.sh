@@ -81,7 +81,7 @@ for b in "$@"; do
 			run_tap "[$tag] ${t##*/}" "$t"
 		fi
 	done
-	for t in tests/cli/*.sh tests/net/*.sh tests/interop/*.sh; do
+	for t in tests/cli/*.sh tests/daemon/*.sh tests/net/*.sh tests/interop/*.sh; do
 		[ -x "$t" ] || continue
 		selected "$t" || continue
 		run_tap "[$tag] ${t#tests/}" "$t"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "remote.h"
 
 struct cli_object {
 	const char *name;
@@ -15,6 +16,7 @@ struct cli_object {
 
 static const struct cli_object objects[] = {
 	{ "token", cmd_token, "decode, verify and create ACE access tokens (CWT, RFC 8392)" },
+	{ "kdc", cmd_kdc, "talk to a KDC over DTLS with a token's PoP key (RFC 9594)" },
 };
 
 static void usage(FILE *f)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "remote.h"
 #include "groupkey/crypto.h"
 #include "groupkey/cwt.h"
 #include "groupkey/err.h"
@@ -28,7 +29,9 @@ static void token_usage(FILE *f)
 		"                             [--ignore-key-alg] [FILE|-]\n"
 		"       groupkey token create --key KEYFILE --alg ALG --claims JSONFILE\n"
 		"                             [--encrypt-key KEYFILE --encrypt-alg ALG] [--kid] [--tag]\n"
-		"                             [-o FILE]\n\n"
+		"                             [-o FILE]\n");
+	token_remote_usage(f);
+	fprintf(f, "\n"
 		"decode  prints the token's structure (CWT tag, COSE layers, algorithms, kids) and,\n"
 		"        when the outer layer is not encrypted, its claims as JSON. Nothing is verified.\n"
 		"verify  unwraps every layer with the given COSE_Key(s) (chosen by kid, then by alg),\n"
@@ -479,5 +482,9 @@ int cmd_token(struct cli_ctx *ctx, int argc, char **argv)
 		return token_verify(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "create"))
 		return token_create(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "request"))
+		return cmd_token_request(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "post"))
+		return cmd_token_post(ctx, argc - 1, argv + 1);
 	return cli_usage_error("unknown token command '%s'", argv[1]);
 }

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The CoAP side of the daemon on libcoap (GnuTLS DTLS): endpoints, PSK callback, resources. */
+#ifndef GKD_SERVER_H
+#define GKD_SERVER_H
+
+#include "ctx.h"
+
+/*
+ * Create the libcoap context with a plain CoAP endpoint (cfg->coap_port:
+ * /authz-info only) and a DTLS-PSK endpoint (cfg->coaps_port: /token when
+ * the AS is enabled, /authz-info, the KDC resources), register the
+ * resources, hook libcoap's fd into ctx->loop and the PSK callback into
+ * gkd_authz_resolve_identity(). Errors: -EADDRINUSE etc., -ENOTSUP if
+ * libcoap has no DTLS.
+ */
+int gkd_server_start(struct gkd_ctx *ctx);
+/* libcoap's own timers: run its I/O; returns ms until it next wants to run. */
+int gkd_server_process(struct gkd_ctx *ctx);
+void gkd_server_stop(struct gkd_ctx *ctx);
+
+#endif
