@@ -90,7 +90,7 @@ static int bpf_log_sink(enum libbpf_print_level level, const char *fmt, va_list 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	gk_log(level == LIBBPF_WARN ? GK_LOG_WARN : level == LIBBPF_INFO ? GK_LOG_INFO
 									 : GK_LOG_DEBUG,
-	       "libbpf: %s", msg);
+	       "%s", msg); /* libbpf prefixes its own messages with "libbpf: " */
 	return 0;
 }
 #pragma GCC diagnostic pop
