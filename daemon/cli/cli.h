@@ -39,5 +39,7 @@ struct gk_cwt_claims;
 int claims_from_json(const json_t *j, struct gk_cwt_claims *c, char *why, size_t why_len);
 
 int cmd_token(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_dataplane(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@ struct cli_object {
 static const struct cli_object objects[] = {
 	{ "token", cmd_token, "decode, verify and create ACE access tokens (CWT, RFC 8392)" },
 	{ "kdc", cmd_kdc, "talk to a KDC over DTLS with a token's PoP key (RFC 9594)" },
+	{ "stats", cmd_stats, "data-plane counters per group and verdict (pinned maps)" },
+	{ "dataplane", cmd_dataplane, "operator/debug: load the data plane, push groups and keys" },
 };
 
 static void usage(FILE *f)
@@ -25,7 +27,7 @@ static void usage(FILE *f)
 		   "       groupkey OBJECT --help\n\n"
 		   "Objects:\n");
 	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		fprintf(f, "  %-8s %s\n", objects[i].name, objects[i].summary);
+		fprintf(f, "  %-10s %s\n", objects[i].name, objects[i].summary);
 	fprintf(f, "\nOptions:\n"
 		   "  -j, --json          machine-readable JSON output (errors as {\"error\": ...})\n"
 		   "  -p, --pretty        indented JSON (implies --json)\n"

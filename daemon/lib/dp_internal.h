@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The data-plane handle, shared by dp_load.c, dp_keys.c and dp_stats.c. */
+#ifndef GROUPKEY_DP_INTERNAL_H
+#define GROUPKEY_DP_INTERNAL_H
+
+#include <limits.h>
+
+#include "groupkey/dp.h"
+
+struct gk_xdp;
+struct gk_tc;
+
+#define GK_DP_MAX_ATTACH 64
+
+/*
+ * The TC filter's place on clsact egress: a fixed handle and priority, so a
+ * restarted loader finds (and replaces) the filter an earlier one installed.
+ */
+#define GK_DP_TC_HANDLE 0x676b /* "gk" */
+#define GK_DP_TC_PRIO 0x676b
+
+struct gk_dp_attach {
+	int ifindex;
+	bool tc;	 /* TC egress filter, else XDP */
+	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	__u32 prog_id;	 /* what we attached, so detach never removes a newer program */
+	bool replaced;	 /* it took the place of an earlier copy of our program */
+};
+
+struct gk_dp {
+	char pin_dir[PATH_MAX];
+	int map_fd[GK_DP_MAP_NR];
+	struct gk_xdp *xdp; /* NULL with maps_only */
+	struct gk_tc *tc;
+	/* Program names as the kernel stores them, to tell our programs from foreign ones. */
+	char xdp_name[BPF_OBJ_NAME_LEN];
+	char tc_name[BPF_OBJ_NAME_LEN];
+	struct gk_dp_send
+		*send; /* gk_send mmapped, GK_DP_MAX_GROUPS entries; NULL if not mmapable */
+	size_t send_len;
+	struct gk_dp_attach att[GK_DP_MAX_ATTACH];
+	size_t n_att;
+};
+
+/* dir/name of a map pin into buf; -ENAMETOOLONG. */
+int gk_dp_pin_path(const char *dir, const char *name, char *buf, size_t len);
+/* Open every map pinned under dir into fds (all or nothing). */
+int gk_dp_open_pinned(const char *dir, int fds[GK_DP_MAP_NR]);
+void gk_dp_close_fds(int fds[GK_DP_MAP_NR]);
+
+#endif

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* Unit tests for the data-plane loader (dp_load.c, dp_keys.c, dp_stats.c) on real pinned maps. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/timex.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "groupkey/dp.h"
+#include "groupkey/dptag.h"
+#include "groupkey/log.h"
+#include "harness.h"
+#include "probe.skel.h"
+
+#define GROUP 7
+#define GROUP_NAME "g7"
+#define SENDER 0x01020304u
+#define EXP 1900000000LL
+#define GRACE 30
+
+static const uint8_t group_key[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+				       0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+
+struct fixture {
+	char dir[64];
+	struct gk_dp *dp;
+};
+
+/* A pin directory of its own per test (each test is a process). */
+static void pin_dir(struct fixture *f)
+{
+	snprintf(f->dir, sizeof(f->dir), "/sys/fs/bpf/gk-test-dp-%d", (int)getpid());
+}
+
+static int try_open(struct fixture *f, const struct gk_dp_opts *extra, struct gk_dp **out)
+{
+	struct gk_dp_opts o = { 0 };
+
+	if (extra)
+		o = *extra;
+	o.pin_dir = f->dir;
+	return gk_dp_open(out, &o);
+}
+
+/* Open or SKIP when this kernel or user cannot load BPF at all. */
+static void open_dp(struct fixture *f, const struct gk_dp_opts *extra)
+{
+	int err;
+
+	if (geteuid() != 0)
+		SKIP("loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)");
+	gk_log_set_level(GK_LOG_WARN);
+	gk_log_route_libraries();
+	err = try_open(f, extra, &f->dp);
+	if (err == -EPERM || err == -ENOSYS)
+		SKIP("BPF is not available here");
+	if (err)
+		TH_LOG("gk_dp_open(%s): %s", f->dir, strerror(-err));
+	ASSERT_EQ(err, 0);
+}
+
+static void setup(struct fixture *f)
+{
+	pin_dir(f);
+	open_dp(f, NULL);
+}
+
+static int fd_of(struct fixture *f, enum gk_dp_map m)
+{
+	int fd = gk_dp_map_fd(f->dp, m);
+
+	ASSERT_GE(fd, 0);
+	return fd;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	return info.id;
+}
+
+static bool pinned(const char *dir, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static int tai_offset(void)
+{
+	struct timex tx = { 0 };
+
+	ASSERT_GE(adjtimex(&tx), 0);
+	return tx.tai;
+}
+
+static void group_addr(const char *a, uint16_t port, struct gk_dp_group_key *k)
+{
+	ASSERT_EQ(gk_dp_group_addr(a, port, k), 0);
+}
+
+static void lookup_group(struct fixture *f, const struct gk_dp_group_key *k, struct gk_dp_group *g)
+{
+	ASSERT_EQ(bpf_map_lookup_elem(fd_of(f, GK_DP_MAP_GROUPS), k, g), 0);
+}
+
+static int lookup_key(struct fixture *f, uint32_t group, uint32_t key_id, struct gk_dp_key *v)
+{
+	struct gk_dp_key_id id = { .group_id = group, .key_id = key_id };
+
+	return bpf_map_lookup_elem(fd_of(f, GK_DP_MAP_KEYS), &id, v) ? -errno : 0;
+}
+
+static void add_key(struct fixture *f, uint32_t key_id, int64_t exp)
+{
+	ASSERT_EQ(gk_dp_key_add(f->dp, GROUP, GROUP_NAME, key_id, group_key, sizeof(group_key), exp,
+				GRACE),
+		  0);
+}
+
+static void teardown(struct fixture *f)
+{
+	gk_dp_close(f->dp, false);
+	f->dp = NULL;
+	EXPECT_FALSE(pinned(f->dir, "gk_keys"));
+	EXPECT_NE(access(f->dir, F_OK), 0);
+}
+
+TEST(open_pins_every_map_and_close_removes_them)
+{
+	static const char *const names[] = { "gk_groups", "gk_keys", "gk_replay", "gk_send",
+					     "gk_stats" };
+	struct fixture f;
+
+	setup(&f);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		EXPECT_TRUE(pinned(f.dir, names[i]));
+		EXPECT_STREQ(gk_dp_map_name((enum gk_dp_map)i), names[i]);
+	}
+	EXPECT_EQ(gk_dp_map_fd(f.dp, GK_DP_MAP_NR), -EINVAL);
+	EXPECT_TRUE(gk_dp_map_name(GK_DP_MAP_NR) == NULL);
+	EXPECT_STREQ(gk_dp_pin_dir(f.dp), f.dir);
+	teardown(&f);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		EXPECT_FALSE(pinned(f.dir, names[i]));
+}
+
+TEST(group_addresses_map_to_ipv4_mapped_and_back)
+{
+	static const uint8_t v4[16] = { [10] = 0xff, [11] = 0xff, 239, 1, 2, 3 };
+	static const uint8_t v6[16] = { 0xff, 0x02, [13] = 1, [15] = 3 };
+	struct gk_dp_group_key k;
+	char buf[64];
+
+	group_addr("239.1.2.3", 5000, &k);
+	EXPECT_MEMEQ(k.addr, v4, 16);
+	EXPECT_EQ(k.port, htons(5000));
+	EXPECT_EQ(k.pad, 0);
+	ASSERT_EQ(gk_dp_group_addr_str(&k, buf, sizeof(buf)), 0);
+	EXPECT_STREQ(buf, "239.1.2.3:5000");
+	EXPECT_EQ(gk_dp_group_addr_str(&k, buf, 14), -ENOSPC);
+	group_addr("ff02::1:3", 6000, &k);
+	EXPECT_MEMEQ(k.addr, v6, 16);
+	ASSERT_EQ(gk_dp_group_addr_str(&k, buf, sizeof(buf)), 0);
+	EXPECT_STREQ(buf, "[ff02::1:3]:6000");
+	EXPECT_EQ(gk_dp_group_addr("239.1.2", 1, &k), -EINVAL);
+	EXPECT_EQ(gk_dp_group_addr("", 1, &k), -EINVAL);
+}
+
+TEST(group_set_and_del_are_reflected_exactly)
+{
+	struct gk_dp_group_key a4, a6;
+	struct gk_dp_group g;
+	struct fixture f;
+
+	setup(&f);
+	group_addr("239.1.2.3", 5000, &a4);
+	group_addr("ff02::1:3", 5000, &a6);
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a4, GROUP, GK_DP_GROUP_SEND | GK_DP_GROUP_STRIP, SENDER),
+		  0);
+	lookup_group(&f, &a4, &g);
+	EXPECT_EQ(g.group_id, GROUP);
+	EXPECT_EQ(g.flags, GK_DP_GROUP_SEND | GK_DP_GROUP_STRIP);
+	EXPECT_EQ(g.send_key_id, 0);
+	EXPECT_EQ(g.sender_id, SENDER);
+	add_key(&f, 5, EXP);
+	ASSERT_EQ(gk_dp_send_key(f.dp, GROUP, 5), 0);
+	/* A second address of the group starts out stamping with the group's current key. */
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a6, GROUP, GK_DP_GROUP_STRIP, SENDER + 1), 0);
+	lookup_group(&f, &a6, &g);
+	EXPECT_EQ(g.group_id, GROUP);
+	EXPECT_EQ(g.flags, GK_DP_GROUP_STRIP);
+	EXPECT_EQ(g.send_key_id, 5);
+	EXPECT_EQ(g.sender_id, SENDER + 1);
+	/* Updating flags keeps the send key. */
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a4, GROUP, GK_DP_GROUP_SEND, SENDER), 0);
+	lookup_group(&f, &a4, &g);
+	EXPECT_EQ(g.flags, GK_DP_GROUP_SEND);
+	EXPECT_EQ(g.send_key_id, 5);
+
+	EXPECT_EQ(gk_dp_group_set(f.dp, &a4, GK_DP_MAX_GROUPS, 0, 0), -EINVAL);
+	EXPECT_EQ(gk_dp_group_set(f.dp, &a4, GROUP, 0x4, 0), -EINVAL);
+	ASSERT_EQ(gk_dp_group_del(f.dp, &a4), 0);
+	EXPECT_NE(bpf_map_lookup_elem(fd_of(&f, GK_DP_MAP_GROUPS), &a4, &g), 0);
+	EXPECT_EQ(errno, ENOENT);
+	EXPECT_EQ(gk_dp_group_del(f.dp, &a4), -ENOENT);
+	lookup_group(&f, &a6, &g);
+	EXPECT_EQ(g.group_id, GROUP);
+	teardown(&f);
+}
+
+TEST(key_add_writes_derived_key_and_tai_deadlines)
+{
+	struct gk_dp_key v, ref = { 0 };
+	int64_t tai = tai_offset();
+	struct fixture f;
+
+	setup(&f);
+	add_key(&f, 41, EXP);
+	ASSERT_EQ(lookup_key(&f, GROUP, 41, &v), 0);
+	ASSERT_EQ(gk_dp_derive_key(group_key, sizeof(group_key), GROUP_NAME, 41, &ref), 0);
+	EXPECT_NE(ref.k0, 0);
+	EXPECT_EQ(v.k0, ref.k0);
+	EXPECT_EQ(v.k1, ref.k1);
+	EXPECT_EQ(v.send_not_after_ns, (uint64_t)(EXP + tai) * 1000000000ULL);
+	EXPECT_EQ(v.recv_not_after_ns, (uint64_t)(EXP + GRACE + tai) * 1000000000ULL);
+	/* Other key ids and groups derive other keys. */
+	add_key(&f, 42, EXP);
+	ASSERT_EQ(lookup_key(&f, GROUP, 42, &v), 0);
+	EXPECT_NE(v.k0, ref.k0);
+	ASSERT_EQ(lookup_key(&f, GROUP + 1, 41, &v), -ENOENT);
+	teardown(&f);
+}
+
+TEST(key_add_never_rewrites_a_present_key)
+{
+	static const uint8_t other[16] = { 1 };
+	struct gk_dp_key before, after;
+	struct fixture f;
+
+	setup(&f);
+	add_key(&f, 1, EXP);
+	ASSERT_EQ(lookup_key(&f, GROUP, 1, &before), 0);
+	EXPECT_EQ(gk_dp_key_add(f.dp, GROUP, GROUP_NAME, 1, other, sizeof(other), EXP + 100, 0),
+		  -EEXIST);
+	ASSERT_EQ(lookup_key(&f, GROUP, 1, &after), 0);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+	EXPECT_EQ(gk_dp_key_add(f.dp, GK_DP_MAX_GROUPS, GROUP_NAME, 1, other, 16, EXP, 0), -EINVAL);
+	EXPECT_EQ(gk_dp_key_add(f.dp, GROUP, GROUP_NAME, 2, other, 0, EXP, 0), -EINVAL);
+	EXPECT_EQ(gk_dp_key_add(f.dp, GROUP, GROUP_NAME, 2, other, 16, -1, 0), -EINVAL);
+	ASSERT_EQ(gk_dp_key_del(f.dp, GROUP, 1), 0);
+	EXPECT_EQ(lookup_key(&f, GROUP, 1, &after), -ENOENT);
+	EXPECT_EQ(gk_dp_key_del(f.dp, GROUP, 1), -ENOENT);
+	teardown(&f);
+}
+
+static void put_window(struct fixture *f, uint32_t group, uint32_t sender, uint32_t key_id)
+{
+	struct gk_dp_replay_id id = { .group_id = group, .sender_id = sender, .key_id = key_id };
+	struct gk_dp_replay w = { .top = 100, .window = 1 };
+
+	ASSERT_EQ(bpf_map_update_elem(fd_of(f, GK_DP_MAP_REPLAY), &id, &w, BPF_NOEXIST), 0);
+}
+
+static bool has_window(struct fixture *f, uint32_t group, uint32_t sender, uint32_t key_id)
+{
+	struct gk_dp_replay_id id = { .group_id = group, .sender_id = sender, .key_id = key_id };
+	struct gk_dp_replay w;
+
+	return !bpf_map_lookup_elem(fd_of(f, GK_DP_MAP_REPLAY), &id, &w);
+}
+
+TEST(key_del_drops_the_keys_replay_windows_only)
+{
+	struct fixture f;
+
+	setup(&f);
+	add_key(&f, 1, EXP);
+	add_key(&f, 2, EXP);
+	put_window(&f, GROUP, 5, 1);
+	put_window(&f, GROUP, 6, 1);
+	put_window(&f, GROUP, 5, 2);
+	put_window(&f, GROUP + 1, 5, 1);
+	ASSERT_EQ(gk_dp_key_del(f.dp, GROUP, 1), 0);
+	EXPECT_FALSE(has_window(&f, GROUP, 5, 1));
+	EXPECT_FALSE(has_window(&f, GROUP, 6, 1));
+	EXPECT_TRUE(has_window(&f, GROUP, 5, 2));
+	EXPECT_TRUE(has_window(&f, GROUP + 1, 5, 1));
+	teardown(&f);
+}
+
+TEST(tai_deadline_arithmetic_follows_adjtimex)
+{
+	struct timespec rt, tai_now;
+	int64_t tai = tai_offset();
+	uint64_t d;
+
+	ASSERT_EQ(gk_dp_tai_deadline(EXP, &d), 0);
+	EXPECT_EQ(d, (uint64_t)(EXP + tai) * 1000000000ULL);
+	ASSERT_EQ(gk_dp_tai_deadline(0, &d), 0);
+	EXPECT_EQ(d, (uint64_t)(tai > 0 ? tai : 0) * 1000000000ULL);
+	EXPECT_EQ(gk_dp_tai_deadline(-1, &d), -EINVAL);
+	/* Past the year 2554 a deadline would overflow: it saturates (never expires) instead. */
+	ASSERT_EQ(gk_dp_tai_deadline(INT64_MAX, &d), 0);
+	EXPECT_EQ(d, UINT64_MAX);
+	ASSERT_EQ(gk_dp_tai_deadline(18446744073LL, &d), 0);
+	EXPECT_EQ(d, UINT64_MAX);
+
+	/* The deadline of "now" on the wall clock is "now" on the clock BPF reads. */
+	ASSERT_EQ(clock_gettime(CLOCK_REALTIME, &rt), 0);
+	ASSERT_EQ(gk_dp_tai_deadline(rt.tv_sec, &d), 0);
+	ASSERT_EQ(clock_gettime(CLOCK_TAI, &tai_now), 0);
+	EXPECT_LE(d, (uint64_t)tai_now.tv_sec * 1000000000ULL + (uint64_t)tai_now.tv_nsec);
+	EXPECT_GT(d + 2000000000ULL,
+		  (uint64_t)tai_now.tv_sec * 1000000000ULL + (uint64_t)tai_now.tv_nsec);
+}
+
+TEST(rotation_keeps_both_keys_present_during_the_switch)
+{
+	struct gk_dp_group_key a;
+	struct gk_dp_key v;
+	struct gk_dp_group g;
+	struct fixture f;
+
+	setup(&f);
+	group_addr("239.1.2.3", 5000, &a);
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a, GROUP, GK_DP_GROUP_SEND, SENDER), 0);
+	EXPECT_EQ(gk_dp_send_key(f.dp, GROUP, 1), -ENOENT); /* not added yet */
+	add_key(&f, 1, EXP);
+	ASSERT_EQ(gk_dp_send_key(f.dp, GROUP, 1), 0);
+	EXPECT_EQ(gk_dp_send_key(f.dp, GROUP + 1, 1), -ENOENT); /* no such key nor group */
+
+	add_key(&f, 2, EXP + 3600);
+	EXPECT_EQ(lookup_key(&f, GROUP, 1, &v), 0);
+	EXPECT_EQ(lookup_key(&f, GROUP, 2, &v), 0);
+	ASSERT_EQ(gk_dp_send_key(f.dp, GROUP, 2), 0);
+	lookup_group(&f, &a, &g);
+	EXPECT_EQ(g.send_key_id, 2);
+	EXPECT_EQ(g.sender_id, SENDER);
+	/* Right after the switch the old key still validates receivers' in-flight traffic. */
+	EXPECT_EQ(lookup_key(&f, GROUP, 1, &v), 0);
+	EXPECT_EQ(lookup_key(&f, GROUP, 2, &v), 0);
+	/* The key being stamped with cannot go; the old one can, after its grace. */
+	EXPECT_EQ(gk_dp_key_del(f.dp, GROUP, 2), -EBUSY);
+	EXPECT_EQ(lookup_key(&f, GROUP, 2, &v), 0);
+	ASSERT_EQ(gk_dp_key_del(f.dp, GROUP, 1), 0);
+	EXPECT_EQ(lookup_key(&f, GROUP, 1, &v), -ENOENT);
+	EXPECT_EQ(gk_dp_send_key(f.dp, GROUP, 1), -ENOENT);
+	lookup_group(&f, &a, &g);
+	EXPECT_EQ(g.send_key_id, 2);
+	teardown(&f);
+}
+
+TEST(reopen_reuses_the_pinned_maps_and_their_entries)
+{
+	struct gk_dp_opts excl = { .exclusive = true }, ro = { .maps_only = true };
+	__u32 ids[GK_DP_MAP_NR];
+	struct gk_dp_group_key a;
+	struct gk_dp *other;
+	struct gk_dp_group g;
+	struct gk_dp_key v;
+	struct fixture f;
+
+	setup(&f);
+	for (int i = 0; i < GK_DP_MAP_NR; i++)
+		ids[i] = map_id(fd_of(&f, (enum gk_dp_map)i));
+	group_addr("239.1.2.3", 5000, &a);
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a, GROUP, GK_DP_GROUP_STRIP, SENDER), 0);
+	add_key(&f, 9, EXP);
+	gk_dp_close(f.dp, true);
+	EXPECT_TRUE(pinned(f.dir, "gk_groups"));
+
+	EXPECT_EQ(try_open(&f, &excl, &other), -EEXIST);
+	open_dp(&f, NULL);
+	for (int i = 0; i < GK_DP_MAP_NR; i++)
+		EXPECT_EQ(map_id(fd_of(&f, (enum gk_dp_map)i)), ids[i]);
+	lookup_group(&f, &a, &g);
+	EXPECT_EQ(g.group_id, GROUP);
+	EXPECT_EQ(g.sender_id, SENDER);
+	EXPECT_EQ(lookup_key(&f, GROUP, 9, &v), 0);
+
+	/* maps_only opens the same maps without loading programs. */
+	ASSERT_EQ(try_open(&f, &ro, &other), 0);
+	for (int i = 0; i < GK_DP_MAP_NR; i++)
+		EXPECT_EQ(map_id(gk_dp_map_fd(other, (enum gk_dp_map)i)), ids[i]);
+	gk_dp_close(other, true);
+	teardown(&f);
+	EXPECT_EQ(try_open(&f, &ro, &other), -ENOENT);
+}
+
+/* Per-CPU values written directly, one distinct value per CPU, summed back exactly. */
+static void write_percpu(struct fixture *f, uint32_t group, enum gk_dp_verdict v, uint64_t base)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct gk_dp_counter *vals;
+	__u32 idx = group * GK_DP_V_MAX + v;
+
+	ASSERT_GT(ncpu, 0);
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	ASSERT_TRUE(vals);
+	for (int c = 0; c < ncpu; c++) {
+		vals[c].packets = base + (uint64_t)c;
+		vals[c].bytes = (base + (uint64_t)c) * 100;
+	}
+	ASSERT_EQ(bpf_map_update_elem(fd_of(f, GK_DP_MAP_STATS), &idx, vals, BPF_ANY), 0);
+	free(vals);
+}
+
+static uint64_t percpu_sum(uint64_t base)
+{
+	uint64_t n = (uint64_t)libbpf_num_possible_cpus();
+
+	return n * base + n * (n - 1) / 2;
+}
+
+TEST(stats_sum_every_cpu_exactly)
+{
+	struct gk_dp_group_key a;
+	struct gk_dp_counter c;
+	struct gk_dp_stats *st;
+	struct fixture f;
+	size_t n;
+
+	setup(&f);
+	write_percpu(&f, GROUP, GK_DP_V_PASS, 1000);
+	write_percpu(&f, GROUP, GK_DP_V_BAD_TAG, 7);
+	write_percpu(&f, GK_DP_MAX_GROUPS - 1, GK_DP_V_NOT_ALLOWED, 1);
+	ASSERT_EQ(gk_dp_stats_slot(fd_of(&f, GK_DP_MAP_STATS), GROUP, GK_DP_V_PASS, &c), 0);
+	EXPECT_EQ(c.packets, percpu_sum(1000));
+	EXPECT_EQ(c.bytes, percpu_sum(1000) * 100);
+	EXPECT_EQ(gk_dp_stats_slot(fd_of(&f, GK_DP_MAP_STATS), GROUP, GK_DP_V_MAX, &c), -EINVAL);
+
+	ASSERT_EQ(gk_dp_stats_read(f.dir, GROUP, &st, &n), 0);
+	ASSERT_EQ(n, 1);
+	EXPECT_EQ(st[0].group_id, GROUP);
+	for (int v = 0; v < GK_DP_V_MAX; v++) {
+		uint64_t want = v == GK_DP_V_PASS    ? percpu_sum(1000) :
+				v == GK_DP_V_BAD_TAG ? percpu_sum(7) :
+						       0;
+
+		EXPECT_EQ(st[0].v[v].packets, want);
+		EXPECT_EQ(st[0].v[v].bytes, want * 100);
+	}
+	free(st);
+
+	/* All groups: those with counters and those configured (group 3, all zero). */
+	group_addr("239.1.2.3", 5000, &a);
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a, 3, 0, 0), 0);
+	ASSERT_EQ(gk_dp_stats_read(f.dir, GK_DP_ALL_GROUPS, &st, &n), 0);
+	ASSERT_EQ(n, 3);
+	EXPECT_EQ(st[0].group_id, 3);
+	EXPECT_EQ(st[0].v[GK_DP_V_PASS].packets, 0);
+	EXPECT_EQ(st[1].group_id, GROUP);
+	EXPECT_EQ(st[1].v[GK_DP_V_BAD_TAG].packets, percpu_sum(7));
+	EXPECT_EQ(st[2].group_id, GK_DP_MAX_GROUPS - 1);
+	EXPECT_EQ(st[2].v[GK_DP_V_NOT_ALLOWED].bytes, percpu_sum(1) * 100);
+	free(st);
+
+	EXPECT_EQ(gk_dp_stats_read(f.dir, GK_DP_MAX_GROUPS, &st, &n), -EINVAL);
+	EXPECT_EQ(gk_dp_stats_read(f.dir, -2, &st, &n), -EINVAL);
+	EXPECT_STREQ(gk_dp_verdict_name(GK_DP_V_PASS), "passed");
+	EXPECT_STREQ(gk_dp_verdict_name(GK_DP_V_SEQ_EXHAUSTED), "seq_exhausted");
+	EXPECT_TRUE(gk_dp_verdict_name(GK_DP_V_MAX) == NULL);
+	teardown(&f);
+	EXPECT_EQ(gk_dp_stats_read(f.dir, GROUP, &st, &n), -ENOENT);
+}
+
+TEST(groups_read_lists_every_address)
+{
+	struct gk_dp_group_entry *e;
+	struct gk_dp_group_key a, b;
+	struct fixture f;
+	size_t n;
+
+	setup(&f);
+	group_addr("239.1.2.3", 5000, &a);
+	group_addr("ff05::7", 5001, &b);
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a, 1, 0, 0), 0);
+	ASSERT_EQ(gk_dp_group_set(f.dp, &b, 2, GK_DP_GROUP_SEND, 77), 0);
+	ASSERT_EQ(gk_dp_groups_read(f.dir, &e, &n), 0);
+	ASSERT_EQ(n, 2);
+	if (e[0].group.group_id != 1) {
+		struct gk_dp_group_entry t = e[0];
+
+		e[0] = e[1];
+		e[1] = t;
+	}
+	EXPECT_MEMEQ(&e[0].addr, &a, sizeof(a));
+	EXPECT_EQ(e[0].group.group_id, 1);
+	EXPECT_MEMEQ(&e[1].addr, &b, sizeof(b));
+	EXPECT_EQ(e[1].group.sender_id, 77);
+	free(e);
+	teardown(&f);
+}
+
+struct persisted {
+	uint32_t group;
+	uint64_t mark;
+	int calls;
+	int fail;
+	struct gk_dp *dp;
+	uint64_t limit_seen; /* the limit while persist ran */
+};
+
+static int persist(void *arg, uint32_t group, uint64_t mark)
+{
+	struct persisted *p = arg;
+	uint64_t seq;
+
+	p->calls++;
+	p->group = group;
+	ASSERT_EQ(gk_dp_seq_read(p->dp, group, &seq, &p->limit_seen), 0);
+	if (p->fail)
+		return p->fail;
+	p->mark = mark;
+	return 0;
+}
+
+TEST(seq_limit_rises_only_after_the_mark_is_persisted)
+{
+	struct persisted p = { 0 };
+	uint64_t seq, limit;
+	struct fixture f;
+
+	setup(&f);
+	p.dp = f.dp;
+	ASSERT_EQ(gk_dp_seq_read(f.dp, GROUP, &seq, &limit), 0);
+	EXPECT_EQ(seq, 0);
+	EXPECT_EQ(limit, 0);
+	ASSERT_EQ(gk_dp_seq_reserve(f.dp, GROUP, 1000, persist, &p, &limit), 0);
+	EXPECT_EQ(p.calls, 1);
+	EXPECT_EQ(p.group, GROUP);
+	EXPECT_EQ(p.mark, 1000);
+	EXPECT_EQ(p.limit_seen, 0); /* not raised before persist returned */
+	EXPECT_EQ(limit, 1000);
+
+	/* A failed persist leaves the limit where it was. */
+	p.fail = -EIO;
+	EXPECT_EQ(gk_dp_seq_reserve(f.dp, GROUP, 1000, persist, &p, &limit), -EIO);
+	ASSERT_EQ(gk_dp_seq_read(f.dp, GROUP, &seq, &limit), 0);
+	EXPECT_EQ(limit, 1000);
+	p.fail = 0;
+
+	/* After a reboot: start at the persisted mark, never below what is there. */
+	ASSERT_EQ(gk_dp_seq_start(f.dp, GROUP, 5000), 0);
+	ASSERT_EQ(gk_dp_seq_start(f.dp, GROUP, 10), 0);
+	ASSERT_EQ(gk_dp_seq_read(f.dp, GROUP, &seq, &limit), 0);
+	EXPECT_EQ(seq, 5000);
+	/* The next block starts above the sequence, not above the stale limit. */
+	ASSERT_EQ(gk_dp_seq_reserve(f.dp, GROUP, 100, persist, &p, &limit), 0);
+	EXPECT_EQ(p.mark, 5100);
+	EXPECT_EQ(limit, 5100);
+	ASSERT_EQ(gk_dp_seq_read(f.dp, GROUP + 1, &seq, &limit), 0);
+	EXPECT_EQ(limit, 0);
+
+	EXPECT_EQ(gk_dp_seq_reserve(f.dp, GROUP, 0, persist, &p, &limit), -EINVAL);
+	EXPECT_EQ(gk_dp_seq_reserve(f.dp, GK_DP_MAX_GROUPS, 1, persist, &p, &limit), -EINVAL);
+	ASSERT_EQ(gk_dp_seq_start(f.dp, GROUP, UINT64_MAX - 1), 0);
+	EXPECT_EQ(gk_dp_seq_reserve(f.dp, GROUP, 2, persist, &p, &limit), -ERANGE);
+	teardown(&f);
+}
+
+/* A fresh network namespace for this test process, with a veth pair named va/vb up. */
+static void private_netns_with_veth(void)
+{
+	if (unshare(CLONE_NEWNET))
+		SKIP("cannot create a network namespace");
+	ASSERT_EQ(system("ip link set dev lo up && ip link add va type veth peer name vb && "
+			 "ip link set dev va up && ip link set dev vb up"),
+		  0);
+}
+
+static __u32 xdp_prog_on(int ifindex, __u32 *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	ASSERT_EQ(bpf_xdp_query(ifindex, 0, &q), 0);
+	*mode = q.attach_mode;
+	return q.prog_id;
+}
+
+static __u32 tc_prog_on(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = 0x676b, .priority = 0x676b);
+
+	return bpf_tc_query(&hook, &q) ? 0 : q.prog_id;
+}
+
+TEST(attach_native_replace_on_reopen_and_detach)
+{
+	struct gk_dp_opts o = { 0 };
+	__u32 xid, tid, mode;
+	struct fixture f;
+	int va;
+
+	pin_dir(&f);
+	private_netns_with_veth();
+	va = (int)if_nametoindex("va");
+	ASSERT_GT(va, 0);
+	o.xdp_ifindex = &va;
+	o.n_xdp = 1;
+	o.tc_ifindex = &va;
+	o.n_tc = 1;
+	open_dp(&f, &o);
+	EXPECT_EQ(gk_dp_xdp_attach_mode(f.dp, va), XDP_FLAGS_DRV_MODE);
+	xid = xdp_prog_on(va, &mode);
+	EXPECT_NE(xid, 0);
+	EXPECT_EQ(mode, XDP_ATTACHED_DRV);
+	tid = tc_prog_on(va);
+	EXPECT_NE(tid, 0);
+
+	/* A restarted loader (no detach: kill -9) swaps in its own copy, in place. */
+	gk_dp_close(f.dp, true);
+	EXPECT_EQ(xdp_prog_on(va, &mode), xid);
+	EXPECT_EQ(tc_prog_on(va), tid);
+	open_dp(&f, &o);
+	EXPECT_NE(xdp_prog_on(va, &mode), 0);
+	EXPECT_NE(xdp_prog_on(va, &mode), xid);
+	EXPECT_EQ(mode, XDP_ATTACHED_DRV);
+	EXPECT_NE(tc_prog_on(va), 0);
+	EXPECT_NE(tc_prog_on(va), tid);
+
+	ASSERT_EQ(gk_dp_detach(f.dp), 0);
+	EXPECT_EQ(xdp_prog_on(va, &mode), 0);
+	EXPECT_EQ(tc_prog_on(va), 0);
+	EXPECT_EQ(gk_dp_xdp_attach_mode(f.dp, va), -ENOENT);
+	teardown(&f);
+}
+
+TEST(attach_falls_back_to_generic_where_native_is_missing)
+{
+	struct gk_dp_opts o = { 0 };
+	struct gk_dp *ro;
+	__u32 mode;
+	struct fixture f;
+	int lo;
+
+	pin_dir(&f);
+	private_netns_with_veth();
+	lo = (int)if_nametoindex("lo");
+	o.xdp_ifindex = &lo;
+	o.n_xdp = 1;
+	open_dp(&f, &o);
+	EXPECT_EQ(gk_dp_xdp_attach_mode(f.dp, lo), XDP_FLAGS_SKB_MODE);
+	EXPECT_NE(xdp_prog_on(lo, &mode), 0);
+	EXPECT_EQ(mode, XDP_ATTACHED_SKB);
+	gk_dp_close(f.dp, true);
+
+	/* Another process (maps only) removes what an earlier one attached. */
+	{
+		struct gk_dp_opts mo = { .maps_only = true };
+
+		ASSERT_EQ(try_open(&f, &mo, &ro), 0);
+	}
+	ASSERT_EQ(gk_dp_detach_ifindex(ro, lo), 0);
+	EXPECT_EQ(xdp_prog_on(lo, &mode), 0);
+	f.dp = ro;
+	teardown(&f);
+}
+
+TEST(foreign_xdp_program_is_not_replaced)
+{
+	struct gk_dp_opts o = { 0 };
+	struct probe *probe;
+	struct gk_dp *dp;
+	struct fixture f;
+	__u32 id, mode;
+	int va;
+
+	pin_dir(&f);
+	private_netns_with_veth();
+	va = (int)if_nametoindex("va");
+	probe = probe__open_and_load();
+	if (!probe && (errno == EPERM || geteuid()))
+		SKIP("BPF is not available here");
+	ASSERT_TRUE(probe);
+	ASSERT_EQ(bpf_xdp_attach(va, bpf_program__fd(probe->progs.probe_xdp), XDP_FLAGS_DRV_MODE,
+				 NULL),
+		  0);
+	id = xdp_prog_on(va, &mode);
+	o.xdp_ifindex = &va;
+	o.n_xdp = 1;
+	gk_log_set_level(GK_LOG_ERR - 1); /* the refusal is expected: keep it off the TAP stream */
+	EXPECT_EQ(try_open(&f, &o, &dp), -EBUSY);
+	EXPECT_EQ(xdp_prog_on(va, &mode), id);
+	/* The failed open removed nothing and left its pins for the next try. */
+	open_dp(&f, NULL);
+	teardown(&f);
+	probe__destroy(probe);
+}
