@@ -28,7 +28,7 @@ struct gkd_reply {
 	int content_format; /* GKD_CF_NONE: no payload */
 	struct gk_enc body;
 	/* Location-Path of a 2.01 (segments joined by '/', no leading '/'); "" for none. */
-	char location[96];
+	char location[112];
 	/* Max-Age or other options are added by the CoAP glue where needed. */
 };
 

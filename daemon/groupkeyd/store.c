@@ -138,10 +138,14 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_MEMBER_DELETE] = "DELETE FROM members WHERE grp = ?1 AND node = ?2",
 	[ST_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE grp = ?1",
 	[ST_MEMBER_ALL] = "SELECT " MEMBER_COLS " FROM members WHERE grp = ?1 ORDER BY sender_id",
-	[ST_MEMBER_EXPIRED] = "SELECT m.grp, m.node FROM members m LEFT JOIN tokens t "
-			      "ON t.kid = m.kid WHERE t.kid IS NULL OR t.exp <= ?1 "
+	/* Members of active groups only: the others are removed when their group retires. */
+	[ST_MEMBER_EXPIRED] = "SELECT m.grp, m.node FROM members m "
+			      "JOIN groups g ON g.name = m.grp AND g.active "
+			      "LEFT JOIN tokens t ON t.kid = m.kid "
+			      "WHERE t.kid IS NULL OR t.exp <= ?1 "
 			      "ORDER BY m.grp, m.sender_id LIMIT ?2",
 	[ST_MEMBER_NEXT_EXPIRY] = "SELECT min(coalesce(t.exp, 0)) FROM members m "
+				  "JOIN groups g ON g.name = m.grp AND g.active "
 				  "LEFT JOIN tokens t ON t.kid = m.kid",
 	[ST_SID_TAKEN] = "SELECT EXISTS (SELECT 1 FROM members WHERE grp = ?1 AND "
 			 "(sender_id = ?2 OR node = ?3)) OR EXISTS (SELECT 1 FROM sender_ids "
@@ -733,7 +737,8 @@ static bool member_ok(const struct gkd_member_rec *m)
 {
 	return name_ok(m->group, GKD_GROUP_NAME_MAX) && name_ok(m->node, GKD_NODE_MAX) &&
 	       kid_ok(m->kid, m->kid_len) && m->cred_len <= GKD_CRED_MAX &&
-	       m->cnonce_len <= GKD_NONCE_MAX && m->scope_len && m->scope_len <= GKD_SCOPE_ENTRY_MAX &&
+	       m->cnonce_len <= GKD_NONCE_MAX && m->scope_len &&
+	       m->scope_len <= GKD_SCOPE_ENTRY_MAX &&
 	       strnlen(m->control_uri, sizeof(m->control_uri)) < sizeof(m->control_uri);
 }
 
