@@ -14,6 +14,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "keyfile.h"
 #include "groupkey/crypto.h"
 #include "groupkey/err.h"
 #include "groupkey/util.h"
@@ -230,61 +231,6 @@ static int as_kdc_key_from_bytes(const uint8_t *b, size_t n, struct gk_cose_key 
 
 /* --- key files ----------------------------------------------------------- */
 
-/* A secret file: regular, ours (or root's), no access for group or others. */
-static int key_file_check(int fd, const char *path, char *msg, size_t len)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0) {
-		int err = -errno;
-
-		snprintf(msg, len, "%s: %s", path, strerror(-err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(msg, len, "%s: not a regular file", path);
-		return -EINVAL;
-	}
-	if (st.st_mode & 077) {
-		snprintf(msg, len, "%s: mode %04o gives group or others access (chmod 600)", path,
-			 (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		snprintf(msg, len, "%s: owned by uid %u, neither root nor us", path,
-			 (unsigned)st.st_uid);
-		return -EPERM;
-	}
-	return 0;
-}
-
-static int key_file_read(int fd, const char *path, uint8_t *buf, size_t *n, char *msg, size_t len)
-{
-	size_t got = 0;
-
-	for (;;) {
-		ssize_t r = read(fd, buf + got, KEY_FILE_MAX - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = -errno;
-
-			snprintf(msg, len, "%s: %s", path, strerror(-err));
-			return err;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		if (got == KEY_FILE_MAX) {
-			snprintf(msg, len, "%s: larger than %d bytes", path, KEY_FILE_MAX - 1);
-			return -EFBIG;
-		}
-	}
-	*n = got;
-	return 0;
-}
-
 /* Hex text (a trailing newline is fine) or binary: a raw 16-byte key or a COSE_Key. */
 static int key_from_file_content(const uint8_t *buf, size_t n, const char *path,
 				 struct gk_cose_key *key, char *msg, size_t len)
@@ -309,33 +255,22 @@ static int key_from_file_content(const uint8_t *buf, size_t n, const char *path,
 	return err;
 }
 
-static int key_file_load(const char *path, struct gk_cose_key *key, char *msg, size_t len)
+static int key_file_load(const char *path, bool nofollow, struct gk_cose_key *key, char *msg,
+			 size_t len)
 {
-	uint8_t *buf;
+	uint8_t *buf = malloc(KEY_FILE_MAX);
 	size_t n = 0;
-	int fd, err;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, len, "%s: %s", path, strerror(-err));
-		return err;
-	}
-	buf = malloc(KEY_FILE_MAX);
 	if (!buf) {
-		err = -ENOMEM;
 		snprintf(msg, len, "%s: %s", path, strerror(ENOMEM));
-		goto out_close;
+		return -ENOMEM;
 	}
-	err = key_file_check(fd, path, msg, len);
-	if (!err)
-		err = key_file_read(fd, path, buf, &n, msg, len);
+	err = gkd_keyfile_read(path, nofollow, buf, KEY_FILE_MAX, &n, msg, len);
 	if (!err)
 		err = key_from_file_content(buf, n, path, key, msg, len);
 	gk_wipe(buf, KEY_FILE_MAX);
 	free(buf);
-out_close:
-	close(fd);
 	return err;
 }
 
@@ -481,7 +416,7 @@ static int set_as_kdc_key_file(struct conf_parse *ps, const char *key, const cha
 		return err;
 	if (v[0] != '/' || strlen(v) >= sizeof(cfg->as_kdc_key_file))
 		return conf_fail(ps, "%s: '%s' is not an absolute path", key, v);
-	if (key_file_load(v, &cfg->as_kdc_key, msg, sizeof(msg)))
+	if (key_file_load(v, false, &cfg->as_kdc_key, msg, sizeof(msg)))
 		return conf_fail(ps, "%s: %s", key, msg);
 	snprintf(cfg->as_kdc_key_file, sizeof(cfg->as_kdc_key_file), "%s", v);
 	cfg->as_kdc_key_set = true;
@@ -1207,36 +1142,17 @@ static int key_file_create(const char *path, struct gk_rng *rng, struct gk_cose_
 			   size_t err_len)
 {
 	uint8_t k[AS_KDC_KEY_LEN];
-	char hex[2 * AS_KDC_KEY_LEN + 2];
-	int fd, ret;
+	int ret;
 
 	ret = gk_random(rng, k, sizeof(k));
 	if (ret) {
 		snprintf(err, err_len, "%s: no random bytes", path);
 		return ret;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, err_len, "%s: %s", path, strerror(-ret));
-		goto out_wipe;
-	}
-	gk_hex_encode(k, sizeof(k), hex);
-	hex[2 * AS_KDC_KEY_LEN] = '\n';
-	ret = gk_write_all(fd, hex, 2 * AS_KDC_KEY_LEN + 1);
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && !ret)
-		ret = -errno;
-	if (ret) {
-		snprintf(err, err_len, "%s: %s", path, strerror(-ret));
-		unlink(path);
-		goto out_wipe;
-	}
-	ret = as_kdc_key_from_bytes(k, sizeof(k), key);
-out_wipe:
+	ret = gkd_keyfile_create_hex(path, k, sizeof(k), err, err_len);
+	if (!ret)
+		ret = as_kdc_key_from_bytes(k, sizeof(k), key);
 	gk_wipe(k, sizeof(k));
-	gk_wipe(hex, sizeof(hex));
 	return ret;
 }
 
@@ -1253,9 +1169,12 @@ int gkd_conf_ensure_as_kdc_key(struct gkd_config *cfg, struct gk_rng *rng, char 
 		snprintf(err, err_len, "%s: %s", cfg->state_dir, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
-	ret = key_file_load(path, &cfg->as_kdc_key, err, err_len);
+	ret = key_file_load(path, true, &cfg->as_kdc_key, err, err_len);
 	if (ret == -ENOENT)
 		ret = key_file_create(path, rng, &cfg->as_kdc_key, err, err_len);
+	/* Lost a creation race with another instance: take its key. */
+	if (ret == -EEXIST)
+		ret = key_file_load(path, true, &cfg->as_kdc_key, err, err_len);
 	if (ret)
 		return ret;
 	snprintf(cfg->as_kdc_key_file, sizeof(cfg->as_kdc_key_file), "%s", path);

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "kdc_int.h"
 #include "groupkey/crypto.h"
 #include "groupkey/err.h"
@@ -44,33 +45,6 @@ static const struct gk_cbor_limits cred_limits = {
 };
 
 /* --- the KDC's key file --------------------------------------------------- */
-
-static int key_file_check(int fd, const char *path, char *msg, size_t len)
-{
-	struct stat st;
-	int err;
-
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		snprintf(msg, len, "%s: %s", path, strerror(-err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(msg, len, "%s: not a regular file", path);
-		return -EINVAL;
-	}
-	if (st.st_mode & 077) {
-		snprintf(msg, len, "%s: mode %04o gives group or others access (chmod 600)", path,
-			 (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		snprintf(msg, len, "%s: owned by uid %u, neither root nor us", path,
-			 (unsigned)st.st_uid);
-		return -EPERM;
-	}
-	return 0;
-}
 
 static int key_file_parse(const uint8_t *buf, size_t n, const char *path, uint8_t d[32], char *msg,
 			  size_t len)
@@ -96,31 +70,9 @@ static int key_file_load(const char *path, uint8_t d[32], char *msg, size_t len)
 {
 	uint8_t buf[KDC_KEY_FILE_MAX];
 	size_t got = 0;
-	int fd, err;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, len, "%s: %s", path, strerror(-err));
-		return err;
-	}
-	err = key_file_check(fd, path, msg, len);
-	while (!err) {
-		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			snprintf(msg, len, "%s: %s", path, strerror(-err));
-		} else if (r == 0) {
-			break;
-		} else if ((got += (size_t)r) == sizeof(buf) - 1) {
-			snprintf(msg, len, "%s: larger than %zu bytes", path, sizeof(buf) - 2);
-			err = -EFBIG;
-		}
-	}
-	close(fd);
+	err = gkd_keyfile_read(path, true, buf, sizeof(buf), &got, msg, len);
 	if (!err)
 		err = key_file_parse(buf, got, path, d, msg, len);
 	gk_wipe(buf, sizeof(buf));
@@ -131,35 +83,16 @@ static int key_file_create(const char *path, struct gk_rng *rng, uint8_t d[32], 
 			   size_t len)
 {
 	uint8_t x[32], y[32];
-	char hex[2 * 32 + 2];
-	int fd, err;
+	int err;
 
 	err = gk_p256_keygen(rng, d, x, y);
 	if (err) {
 		snprintf(msg, len, "%s: key generation failed", path);
 		return err;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, len, "%s: %s", path, strerror(-err));
-		goto out_wipe;
-	}
-	gk_hex_encode(d, 32, hex);
-	hex[64] = '\n';
-	err = gk_write_all(fd, hex, 65);
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (err) {
-		snprintf(msg, len, "%s: %s", path, strerror(-err));
-		unlink(path);
-	} else {
+	err = gkd_keyfile_create_hex(path, d, 32, msg, len);
+	if (!err)
 		pr_info("kdc: created the KDC key pair in %s", path);
-	}
-out_wipe:
-	gk_wipe(hex, sizeof(hex));
 	return err;
 }
 
