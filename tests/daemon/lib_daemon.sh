@@ -21,11 +21,17 @@ declare -A GKD_PID GKD_COAP GKD_COAPS
 free_udp_ports() # N
 {
 	"$PY" - "$1" <<'EOF'
-import socket, sys
+import random, socket, sys
 socks = []
-for _ in range(int(sys.argv[1])):
+# Below the kernel's ephemeral range (ip_local_port_range starts at 32768), so a
+# client's source port cannot take one between this choice and the daemon's bind.
+while len(socks) < int(sys.argv[1]):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+    try:
+        s.bind(("127.0.0.1", random.randrange(20000, 32000)))
+    except OSError:
+        s.close()
+        continue
     socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
