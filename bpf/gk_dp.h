@@ -31,16 +31,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } gk_groups SEC(".maps");
 
+/* Slots indexed by gk_dp_key_slot(): no hashing on the per-packet path. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GK_DP_MAX_KEYS);
-	__type(key, struct gk_dp_key_id);
+	__type(key, __u32);
 	__type(value, struct gk_dp_key);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } gk_keys SEC(".maps");
 
+/* LRU: a full table evicts the least recently used window instead of failing closed. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, GK_DP_MAX_SENDERS);
 	__type(key, struct gk_dp_replay_id);
 	__type(value, struct gk_dp_replay);
@@ -57,12 +59,60 @@ struct {
 } gk_send SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct gk_dp_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gk_ctl SEC(".maps");
+
+/*
+ * Per-CPU cache of gk_groups lookups, a few direct-mapped entries per
+ * program (unpinned): hashing the 20-byte key costs more than the rest of
+ * an unknown-key drop. An entry holds the answer, found or not, under the
+ * groups_gen it was read with. seq is odd while an entry is written and
+ * only ever grows: a program that could preempt another on this CPU (RT
+ * kernels) either sees seq change under its copy and looks the map up
+ * itself, or fails the compare-and-swap that claims the entry.
+ */
+#define GK_GCACHE_SLOTS 8
+
+struct gk_gcache {
+	__u32 seq;
+	__u32 found;
+	__u64 gen;
+	__u64 key[3]; /* struct gk_dp_group_key and 4 zero bytes, compared as three words */
+	struct gk_dp_group val;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GK_GCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct gk_gcache);
+} gk_gcache SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, (GK_DP_MAX_GROUPS * GK_DP_V_MAX));
 	__type(key, __u32);
 	__type(value, struct gk_dp_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } gk_stats SEC(".maps");
+
+/* This CPU's CLOCK_TAI reading and the jiffy it was taken in (each program its own, unpinned). */
+struct gk_clock {
+	__u64 jiffies;
+	__u64 tai_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gk_clock);
+} gk_clock SEC(".maps");
 
 /*
  * Largest protected payload, frozen into .rodata at load: a loader may
@@ -99,12 +149,14 @@ struct gk_frag_hdr {
 
 /* One parsed frame; gk is the map key and the first 20 bytes of the tag input. */
 struct gk_pkt {
-	struct gk_dp_group_key gk;
-	__u32 pad;
-	struct gk_dp_group *grp;
-	__u32 l3off; /* IP header */
-	__u32 l4off; /* UDP header */
-	__u32 ulen;  /* UDP length, header included, consistent with the IP header and frame */
+	union {
+		struct gk_dp_group_key gk;
+		__u64 gkw[3]; /* gk and 4 zero bytes, as words: the cache compares these */
+	};
+	struct gk_dp_group grp; /* a copy of gk's gk_groups value, when found */
+	__u32 l3off;		/* IP header */
+	__u32 l4off;		/* UDP header */
+	__u32 ulen; /* UDP length, header included, consistent with the IP header and frame */
 	__u32 ipv6;
 };
 
@@ -133,19 +185,104 @@ static __always_inline void gk_count(__u32 group_id, __u32 verdict, __u64 bytes)
 	}
 }
 
+/*
+ * CLOCK_TAI for the deadline checks, read at most once per jiffy on each
+ * CPU: the clock read costs ~30 ns on a paravirtual clocksource, jiffies is
+ * one load. A deadline is therefore seen at most one jiffy (1/HZ s) late.
+ * The time goes in before the jiffy: a program interrupted between the two
+ * stores leaves a newer time under an older jiffy, which the next reader
+ * replaces, never an older time under the current jiffy.
+ */
+static __always_inline __u64 gk_now_tai(void)
+{
+	struct gk_clock *c;
+	__u32 zero = 0;
+	__u64 j;
+
+	c = bpf_map_lookup_elem(&gk_clock, &zero);
+	if (!c)
+		return bpf_ktime_get_tai_ns();
+	j = bpf_jiffies64();
+	if (c->jiffies != j || !c->tai_ns) {
+		c->tai_ns = bpf_ktime_get_tai_ns();
+		asm volatile("" ::: "memory");
+		c->jiffies = j;
+	}
+	return c->tai_ns;
+}
+
+/* Key version key_id of group_id, or NULL: its slot must be live and hold that version. */
+static __always_inline struct gk_dp_key *gk_key_lookup(__u32 group_id, __u32 key_id)
+{
+	__u32 slot = gk_dp_key_slot(group_id, key_id);
+	struct gk_dp_key *k = bpf_map_lookup_elem(&gk_keys, &slot);
+
+	if (!k || k->key_id != key_id || !(k->flags & GK_DP_KEY_LIVE))
+		return NULL;
+	return k;
+}
+
+/* Write an entry we found unchanged at seq (even): claim it first, or leave it. */
+static __always_inline void gk_gcache_fill(struct gk_gcache *c, __u32 seq, __u64 gen,
+					   const struct gk_pkt *p, int found)
+{
+	if (__sync_val_compare_and_swap(&c->seq, seq, seq + 1) != seq)
+		return;
+	c->gen = gen;
+	c->key[0] = p->gkw[0];
+	c->key[1] = p->gkw[1];
+	c->key[2] = p->gkw[2];
+	c->found = found;
+	c->val = p->grp;
+	asm volatile("" ::: "memory");
+	__sync_fetch_and_add(&c->seq, 1);
+}
+
+/* gk_groups[p->gk] into p->grp: 1 when found. */
+static __always_inline int gk_group_find(struct gk_pkt *p)
+{
+	__u32 zero = 0, idx, seq = 1;
+	struct gk_dp_group *v;
+	struct gk_dp_ctl *ctl;
+	struct gk_gcache *c;
+	__u64 gen = 0;
+	int found;
+
+	ctl = bpf_map_lookup_elem(&gk_ctl, &zero);
+	idx = (*(__u32 *)&p->gk.addr[12] ^ p->gk.port) % GK_GCACHE_SLOTS;
+	c = bpf_map_lookup_elem(&gk_gcache, &idx);
+	if (ctl && c) {
+		gen = *(volatile __u64 *)&ctl->groups_gen;
+		seq = *(volatile __u32 *)&c->seq;
+		if (!(seq & 1) && c->gen == gen && c->key[0] == p->gkw[0] &&
+		    c->key[1] == p->gkw[1] && c->key[2] == p->gkw[2]) {
+			found = c->found;
+			p->grp = c->val;
+			asm volatile("" ::: "memory");
+			if (*(volatile __u32 *)&c->seq == seq)
+				return found;
+		}
+	}
+	v = bpf_map_lookup_elem(&gk_groups, &p->gk);
+	found = v != NULL;
+	if (v)
+		p->grp = *v;
+	if (ctl && c && !(seq & 1))
+		gk_gcache_fill(c, seq, gen, p, found);
+	return found;
+}
+
 /* The address entry (addr, port 0): a protected address for traffic without a visible port. */
 static __always_inline int gk_addr_verdict(struct gk_pkt *p, int verdict)
 {
 	p->gk.port = 0;
-	p->grp = bpf_map_lookup_elem(&gk_groups, &p->gk);
-	return p->grp ? verdict : GK_NOT_OURS;
+	return gk_group_find(p) ? verdict : GK_NOT_OURS;
 }
 
 static __always_inline int gk_port_lookup(struct gk_pkt *p, __be16 port)
 {
 	p->gk.port = port;
-	p->grp = bpf_map_lookup_elem(&gk_groups, &p->gk);
-	return p->grp != NULL;
+	return gk_group_find(p);
 }
 
 static __always_inline int gk_parse4(void *data, void *data_end, struct gk_pkt *p)
@@ -309,9 +446,9 @@ static __always_inline void gk_tag_prefix(struct gk_tag_args *a, const struct gk
  */
 static __always_inline int gk_tag_body(void *data, void *data_end, struct gk_tag_args *a)
 {
-	__u64 v0, v1, v2, v3, m, tail;
-	__u32 poff, plen, nwords, i;
-	void *p;
+	__u64 v0, v1, v2, v3, m, tail, r0, r1, r2;
+	__u32 poff, plen, nwords, nquads, rem, i;
+	void *p, *q;
 
 	if (!a)
 		return -1;
@@ -324,7 +461,24 @@ static __always_inline int gk_tag_body(void *data, void *data_end, struct gk_tag
 		return -1;
 	tail = *(__u64 *)p & ((1ULL << ((plen & 7) * 8)) - 1);
 	tail |= (__u64)(GK_DP_TAG_PREFIX_LEN + plen) << 56;
-
+	/*
+	 * The loop takes four words a round; the 0..3 whole words after the
+	 * last round are read here, like the tail: always three words (the
+	 * trailer follows, so they are in the frame), rem of them used. No
+	 * branch on rem before the loop, and only rem says how many after it
+	 * (nwords, whose bounds differ at each of the loop's exits, is dead
+	 * there): the verifier walks the loop once and prunes its exits
+	 * against each other.
+	 */
+	nwords = plen / 8;
+	nquads = nwords / 4;
+	rem = nwords & 3;
+	q = data + poff + (plen & ~31U);
+	if (q + 24 > data_end)
+		return -1;
+	r0 = *(__u64 *)q;
+	r1 = *(__u64 *)(q + 8);
+	r2 = *(__u64 *)(q + 16);
 	v0 = a->k0 ^ 0x736f6d6570736575ULL;
 	v1 = a->k1 ^ 0x646f72616e646f6dULL;
 	v2 = a->k0 ^ 0x6c7967656e657261ULL;
@@ -336,18 +490,29 @@ static __always_inline int gk_tag_body(void *data, void *data_end, struct gk_tag
 	GK_SIPWORD(a->pre[4]);
 
 	p = data + poff;
-	nwords = plen / 8;
-	for (i = 0; i < GK_DP_MAX_PAYLOAD / 8; i++) {
-		if (i >= nwords)
+	for (i = 0; i < GK_DP_MAX_PAYLOAD / 32; i++) {
+		if (i >= nquads)
 			break;
 		/* Keep clang from folding the bound check into arithmetic on data_end. */
 		asm volatile("" : "+r"(p));
-		if (p + 8 > data_end)
+		if (p + 32 > data_end)
 			return -1;
 		m = *(__u64 *)p;
 		GK_SIPWORD(m);
-		p += 8;
+		m = *(__u64 *)(p + 8);
+		GK_SIPWORD(m);
+		m = *(__u64 *)(p + 16);
+		GK_SIPWORD(m);
+		m = *(__u64 *)(p + 24);
+		GK_SIPWORD(m);
+		p += 32;
 	}
+	if (rem)
+		GK_SIPWORD(r0);
+	if (rem >= 2)
+		GK_SIPWORD(r1);
+	if (rem == 3)
+		GK_SIPWORD(r2);
 
 	GK_SIPWORD(tail);
 	v2 ^= 0xff;

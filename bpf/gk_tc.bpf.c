@@ -144,7 +144,6 @@ int gk_tc_egress(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	__u32 group_id, sender_id, key_id, mtu_len = 0, plen;
 	__u64 bytes = skb->len, seq;
-	struct gk_dp_key_id kid;
 	struct gk_pkt p = {};
 	struct gk_dp_key *key;
 	int v;
@@ -156,11 +155,11 @@ int gk_tc_egress(struct __sk_buff *skb)
 		data_end = (void *)(long)skb->data_end;
 	}
 	v = gk_parse(data, data_end, &p);
-	if (v == GK_NOT_OURS || !(p.grp->flags & GK_DP_GROUP_SEND))
+	if (v == GK_NOT_OURS || !(p.grp.flags & GK_DP_GROUP_SEND))
 		return TC_ACT_OK;
-	group_id = p.grp->group_id;
-	key_id = p.grp->send_key_id;
-	sender_id = p.grp->sender_id;
+	group_id = p.grp.group_id;
+	key_id = p.grp.send_key_id;
+	sender_id = p.grp.sender_id;
 	if (v != GK_DP_V_PASS)
 		return gk_shot(group_id, v, bytes);
 	/* One trailer per datagram: a GSO super-packet would be segmented after us. */
@@ -171,10 +170,8 @@ int gk_tc_egress(struct __sk_buff *skb)
 	    bpf_check_mtu(skb, 0, &mtu_len, GK_DP_TRAILER_LEN, 0) != BPF_MTU_CHK_RET_SUCCESS)
 		return gk_shot(group_id, GK_DP_V_TOO_BIG, bytes);
 
-	kid.group_id = group_id;
-	kid.key_id = key_id;
-	key = bpf_map_lookup_elem(&gk_keys, &kid);
-	if (!key || bpf_ktime_get_tai_ns() > key->send_not_after_ns)
+	key = gk_key_lookup(group_id, key_id);
+	if (!key || gk_now_tai() > key->send_not_after_ns)
 		return gk_shot(group_id, GK_DP_V_NO_SEND_KEY, bytes);
 	if (gk_next_seq(group_id, &seq))
 		return gk_shot(group_id, GK_DP_V_SEQ_EXHAUSTED, bytes);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* XDP ingress: drop protected-group datagrams that are not under a current key, strip the trailer. */
+/* XDP ingress: drop protected-group datagrams not under a current key, strip the trailer. */
 #include "gk_dp.h"
 
 /* Global, so the verifier checks the tag loop once with unknown offsets. */
@@ -8,27 +8,27 @@ __noinline int gk_tag_xdp(struct xdp_md *ctx, struct gk_tag_args *a)
 	return gk_tag_body((void *)(long)ctx->data, (void *)(long)ctx->data_end, a);
 }
 
-/* Replay window of (group, sender, key id), created on the first verified packet. */
+/*
+ * Replay window of (group, sender, key id), created on the first verified
+ * packet. No lock: gk_replay is an LRU hash, which takes no bpf_spin_lock,
+ * and the window's words change by compare-and-swap (dataplane.h).
+ */
 static __always_inline int gk_replay_ok(__u32 group_id, __u32 sender_id, __u32 key_id, __u64 seq)
 {
 	struct gk_dp_replay_id rid = { .group_id = group_id,
 				       .sender_id = sender_id,
 				       .key_id = key_id };
 	struct gk_dp_replay *r, fresh = {};
-	int ret;
 
 	r = bpf_map_lookup_elem(&gk_replay, &rid);
-	if (!r) {
-		/* -EEXIST: another CPU created it first, fine. A full table fails closed below. */
-		bpf_map_update_elem(&gk_replay, &rid, &fresh, BPF_NOEXIST);
-		r = bpf_map_lookup_elem(&gk_replay, &rid);
-		if (!r)
-			return 0;
-	}
-	bpf_spin_lock(&r->lock);
-	ret = gk_dp_replay_update(&r->top, &r->window, seq);
-	bpf_spin_unlock(&r->lock);
-	return ret == 0;
+	if (r)
+		return gk_dp_replay_ring_update(r, seq) == 0;
+	gk_dp_replay_init(&fresh, seq);
+	if (!bpf_map_update_elem(&gk_replay, &rid, &fresh, BPF_NOEXIST))
+		return 1;
+	/* -EEXIST: another CPU created it first; check against what it recorded. */
+	r = bpf_map_lookup_elem(&gk_replay, &rid);
+	return r && gk_dp_replay_ring_update(r, seq) == 0;
 }
 
 /*
@@ -93,19 +93,43 @@ static __always_inline int gk_strip(struct xdp_md *ctx, const struct gk_pkt *p, 
 
 static __always_inline int gk_drop(const struct gk_pkt *p, __u32 verdict, __u64 bytes)
 {
-	gk_count(p->grp->group_id, verdict, bytes);
+	gk_count(p->grp.group_id, verdict, bytes);
 	return XDP_DROP;
+}
+
+/*
+ * The trailer's tag verifies; *trp is the trailer again afterwards. The tag
+ * arguments live here, off the paths that drop earlier: no stack to clear.
+ */
+static __always_inline int gk_tag_ok(struct xdp_md *ctx, const struct gk_pkt *p,
+				     const struct gk_dp_key *key, void **trp, __u32 plen)
+{
+	struct gk_tag_args a = {};
+	void *tr = *trp;
+
+	a.k0 = key->k0;
+	a.k1 = key->k1;
+	gk_tag_prefix(&a, p, tr);
+	a.poff = p->l4off + sizeof(struct udphdr);
+	a.plen = plen;
+	if (gk_tag_xdp(ctx, &a))
+		return 0;
+	/* The subprogram leaves the packet alone, but re-derive pointers for older verifiers. */
+	tr = (void *)(long)ctx->data + p->l4off + sizeof(struct udphdr) + plen;
+	if (p->l4off > GK_L4_MAX || plen > GK_DP_MAX_PAYLOAD ||
+	    tr + GK_DP_TRAILER_LEN > (void *)(long)ctx->data_end)
+		return 0;
+	*trp = tr;
+	return a.tag == *(__u64 *)(tr + offsetof(struct gk_dp_trailer, tag));
 }
 
 SEC("xdp")
 int gk_xdp_ingress(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct gk_tag_args a = {};
-	struct gk_dp_key_id kid;
+	__u32 plen, group_id, key_id, sender_id;
 	struct gk_pkt p = {};
 	struct gk_dp_key *key;
-	__u32 plen, group_id;
 	__u64 bytes = data_end - data;
 	void *tr;
 	int v;
@@ -129,29 +153,31 @@ int gk_xdp_ingress(struct xdp_md *ctx)
 	    ((struct gk_dp_trailer *)tr)->flags || ((struct gk_dp_trailer *)tr)->reserved)
 		return gk_drop(&p, GK_DP_V_MALFORMED, bytes);
 
-	group_id = p.grp->group_id;
-	kid.group_id = group_id;
-	kid.key_id = bpf_ntohl(((struct gk_dp_trailer *)tr)->key_id);
-	key = bpf_map_lookup_elem(&gk_keys, &kid);
+	group_id = p.grp.group_id;
+	key_id = bpf_ntohl(((struct gk_dp_trailer *)tr)->key_id);
+	key = gk_key_lookup(group_id, key_id);
 	if (!key)
 		return gk_drop(&p, GK_DP_V_UNKNOWN_KEY, bytes);
-	if (bpf_ktime_get_tai_ns() > key->recv_not_after_ns)
+	if (gk_now_tai() > key->recv_not_after_ns)
 		return gk_drop(&p, GK_DP_V_EXPIRED, bytes);
 
-	a.k0 = key->k0;
-	a.k1 = key->k1;
-	gk_tag_prefix(&a, &p, tr);
-	a.poff = p.l4off + sizeof(struct udphdr);
-	a.plen = plen;
-	if (gk_tag_xdp(ctx, &a) || a.tag != *(__u64 *)(tr + offsetof(struct gk_dp_trailer, tag)))
+	if (!gk_tag_ok(ctx, &p, key, &tr, plen))
 		return gk_drop(&p, GK_DP_V_BAD_TAG, bytes);
 
-	if (!gk_replay_ok(group_id, bpf_ntohl(((struct gk_dp_trailer *)tr)->sender_id), kid.key_id,
+	/*
+	 * Our own datagrams never come back to us legitimately (multicast loop
+	 * is local, a bridge does not reflect): one that does is a replay, and
+	 * we keep no window for our own sender id.
+	 */
+	sender_id = bpf_ntohl(((struct gk_dp_trailer *)tr)->sender_id);
+	if ((p.grp.flags & GK_DP_GROUP_SEND) && sender_id == p.grp.sender_id)
+		return gk_drop(&p, GK_DP_V_REPLAY, bytes);
+	if (!gk_replay_ok(group_id, sender_id, key_id,
 			  bpf_be64_to_cpu(((struct gk_dp_trailer *)tr)->seq)))
 		return gk_drop(&p, GK_DP_V_REPLAY, bytes);
 
 	/* Cannot fail for a frame this long; if it did, the headers no longer match: drop. */
-	if ((p.grp->flags & GK_DP_GROUP_STRIP) && gk_strip(ctx, &p, plen))
+	if ((p.grp.flags & GK_DP_GROUP_STRIP) && gk_strip(ctx, &p, plen))
 		return gk_drop(&p, GK_DP_V_MALFORMED, bytes);
 	gk_count(group_id, GK_DP_V_PASS, bytes);
 	return XDP_PASS;

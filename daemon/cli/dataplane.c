@@ -480,31 +480,28 @@ static long long dp_deadline_unix(__u64 ns, long long tai)
 	return (long long)(ns / 1000000000ULL) - tai;
 }
 
-static json_t *dp_keys_json(int fd)
+/* Live keys through gk_dp_keys_read(): it knows the slot layout and hands out no key bytes. */
+static json_t *dp_keys_json(const char *pin_dir)
 {
-	struct gk_dp_key_id k, next;
+	struct gk_dp_key_entry *e = NULL;
 	uint64_t tai_check = 0;
-	struct gk_dp_key v;
 	json_t *arr = json_array();
-	void *prev = NULL;
+	size_t n = 0;
 	long long tai;
 
 	/* The offset the deadlines were computed with: the deadline of second 0. */
 	gk_dp_tai_deadline(0, &tai_check);
 	tai = (long long)(tai_check / 1000000000ULL);
-	while (arr && !bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
+	if (gk_dp_keys_read(pin_dir, &e, &n))
+		return arr;
+	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(
-			arr, json_pack("{s:I,s:I,s:I,s:I}", "group", (json_int_t)k.group_id,
-				       "key_id", (json_int_t)k.key_id, "exp",
-				       (json_int_t)dp_deadline_unix(v.send_not_after_ns, tai),
+			arr, json_pack("{s:I,s:I,s:I,s:I}", "group", (json_int_t)e[i].group_id,
+				       "key_id", (json_int_t)e[i].key_id, "exp",
+				       (json_int_t)dp_deadline_unix(e[i].send_not_after_ns, tai),
 				       "recv_until",
-				       (json_int_t)dp_deadline_unix(v.recv_not_after_ns, tai)));
-		gk_wipe(&v, sizeof(v));
-	}
+				       (json_int_t)dp_deadline_unix(e[i].recv_not_after_ns, tai)));
+	free(e);
 	return arr;
 }
 
@@ -572,7 +569,7 @@ static int dp_show(struct cli_ctx *ctx, const struct dp_args *a)
 	if (err)
 		return dp_done(ctx, dp, err, "reading gk_groups");
 	groups = dp_groups_json(dp, e, n);
-	keys = dp_keys_json(gk_dp_map_fd(dp, GK_DP_MAP_KEYS));
+	keys = dp_keys_json(a->pin_dir);
 	free(e);
 	gk_dp_close(dp, true);
 	if (ctx->json)

@@ -38,6 +38,8 @@ struct gk_dp {
 	struct gk_dp_send
 		*send; /* gk_send mmapped, GK_DP_MAX_GROUPS entries; NULL if not mmapable */
 	size_t send_len;
+	struct gk_dp_ctl *ctl; /* gk_ctl mmapped */
+	size_t ctl_len;
 	struct gk_dp_attach att[GK_DP_MAX_ATTACH];
 	size_t n_att;
 };
@@ -47,5 +49,7 @@ int gk_dp_pin_path(const char *dir, const char *name, char *buf, size_t len);
 /* Open every map pinned under dir into fds (all or nothing). */
 int gk_dp_open_pinned(const char *dir, int fds[GK_DP_MAP_NR]);
 void gk_dp_close_fds(int fds[GK_DP_MAP_NR]);
+/* After a change to gk_groups: the programs' per-CPU lookup caches must not serve the old answer. */
+void gk_dp_groups_changed(struct gk_dp *dp);
 
 #endif

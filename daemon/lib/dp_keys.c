@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/timex.h>
 
 #include <bpf/bpf.h>
@@ -136,6 +137,7 @@ int gk_dp_group_set(struct gk_dp *dp, const struct gk_dp_group_key *addr, uint32
 	g.sender_id = sender_id;
 	if (bpf_map_update_elem(fd, &k, &g, BPF_ANY))
 		return -errno;
+	gk_dp_groups_changed(dp);
 	return 0;
 }
 
@@ -146,15 +148,45 @@ int gk_dp_group_del(struct gk_dp *dp, const struct gk_dp_group_key *addr)
 	k.pad = 0;
 	if (bpf_map_delete_elem(dp->map_fd[GK_DP_MAP_GROUPS], &k))
 		return -errno;
+	gk_dp_groups_changed(dp);
+	return 0;
+}
+
+/* Read slot of (group_id, key_id); *live tells whether it holds that very version, live. */
+static int dp_slot_read(int fd, uint32_t group_id, uint32_t key_id, __u32 *slot,
+			struct gk_dp_key *v, bool *live)
+{
+	*slot = gk_dp_key_slot(group_id, key_id);
+	if (bpf_map_lookup_elem(fd, slot, v))
+		return -errno;
+	*live = (v->flags & GK_DP_KEY_LIVE) && v->key_id == key_id;
+	return 0;
+}
+
+/*
+ * Two writes, so a program never acts on a half-written slot: the value
+ * with flags 0 (the slot reads as empty meanwhile), then the same value
+ * live, which only changes the flag.
+ */
+static int dp_slot_publish(int fd, __u32 slot, struct gk_dp_key *v)
+{
+	v->flags = 0;
+	if (bpf_map_update_elem(fd, &slot, v, BPF_EXIST))
+		return -errno;
+	v->flags = GK_DP_KEY_LIVE;
+	if (bpf_map_update_elem(fd, &slot, v, BPF_EXIST))
+		return -errno;
 	return 0;
 }
 
 int gk_dp_key_add(struct gk_dp *dp, uint32_t group_id, const char *group_name, uint32_t key_id,
 		  const uint8_t *group_key, size_t key_len, int64_t exp, uint32_t recv_grace)
 {
-	struct gk_dp_key_id id = { .group_id = group_id, .key_id = key_id };
+	int fd = dp->map_fd[GK_DP_MAP_KEYS];
 	struct gk_dp_key v = { 0 };
 	uint64_t send_ns, recv_ns;
+	bool live = false;
+	__u32 slot;
 	int err;
 
 	if (group_id >= GK_DP_MAX_GROUPS || !group_name || !group_key || !key_len)
@@ -163,16 +195,22 @@ int gk_dp_key_add(struct gk_dp *dp, uint32_t group_id, const char *group_name, u
 	if (!err)
 		err = gk_dp_tai_deadline(
 			exp > INT64_MAX - recv_grace ? INT64_MAX : exp + recv_grace, &recv_ns);
+	if (!err)
+		err = dp_slot_read(fd, group_id, key_id, &slot, &v, &live);
 	if (err)
-		return err;
+		goto out_wipe;
+	/* A live slot is never rewritten: a running program could read it half-updated. */
+	if (v.flags & GK_DP_KEY_LIVE) {
+		err = live ? -EEXIST : -EBUSY;
+		goto out_wipe;
+	}
 	err = gk_dp_derive_key(group_key, key_len, group_name, key_id, &v);
 	if (err)
 		goto out_wipe;
 	v.send_not_after_ns = send_ns;
 	v.recv_not_after_ns = recv_ns;
-	/* NOEXIST: a running program could read an entry rewritten in place half-updated. */
-	if (bpf_map_update_elem(dp->map_fd[GK_DP_MAP_KEYS], &id, &v, BPF_NOEXIST))
-		err = -errno;
+	v.key_id = key_id;
+	err = dp_slot_publish(fd, slot, &v);
 out_wipe:
 	gk_wipe(&v, sizeof(v));
 	return err;
@@ -204,17 +242,55 @@ static int dp_replay_purge(int fd, uint32_t group_id, uint32_t key_id)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/*
+ * Take a slot out of service: flags 0 first (readers see no key from now
+ * on), then random key bytes in place of the secret. A program that found
+ * the slot live just before may still load k0/k1 after the second write:
+ * random bytes give it a key nobody knows, zero bytes would give it one
+ * everybody knows.
+ */
+static int dp_slot_retire(int fd, __u32 slot, struct gk_dp_key *v)
+{
+	struct gk_dp_key r = { 0 };
+	__u64 rnd[2];
+	int err = 0;
+
+	v->flags = 0;
+	if (bpf_map_update_elem(fd, &slot, v, BPF_EXIST))
+		return -errno;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return errno ? -errno : -EIO;
+	r.k0 = rnd[0];
+	r.k1 = rnd[1];
+	if (bpf_map_update_elem(fd, &slot, &r, BPF_EXIST))
+		err = -errno;
+	gk_wipe(&r, sizeof(r));
+	gk_wipe(rnd, sizeof(rnd));
+	return err;
+}
+
 int gk_dp_key_del(struct gk_dp *dp, uint32_t group_id, uint32_t key_id)
 {
-	struct gk_dp_key_id id = { .group_id = group_id, .key_id = key_id };
 	struct dp_group_match m = { .group_id = group_id, .key_id = key_id };
+	int fd = dp->map_fd[GK_DP_MAP_KEYS];
+	struct gk_dp_key v = { 0 };
+	bool live = false;
+	__u32 slot;
 	int err;
 
+	if (group_id >= GK_DP_MAX_GROUPS)
+		return -EINVAL;
 	err = dp_groups_each(dp->map_fd[GK_DP_MAP_GROUPS], dp_uses_key, &m);
 	if (err)
 		return err < 0 ? err : -EBUSY;
-	if (bpf_map_delete_elem(dp->map_fd[GK_DP_MAP_KEYS], &id))
-		return -errno;
+	err = dp_slot_read(fd, group_id, key_id, &slot, &v, &live);
+	if (!err && !live)
+		err = -ENOENT;
+	if (!err)
+		err = dp_slot_retire(fd, slot, &v);
+	gk_wipe(&v, sizeof(v));
+	if (err)
+		return err;
 	return dp_replay_purge(dp->map_fd[GK_DP_MAP_REPLAY], group_id, key_id);
 }
 
@@ -235,19 +311,27 @@ static int dp_switch_key(const struct gk_dp_group_key *k, struct gk_dp_group *g,
 
 int gk_dp_send_key(struct gk_dp *dp, uint32_t group_id, uint32_t key_id)
 {
-	struct gk_dp_key_id id = { .group_id = group_id, .key_id = key_id };
 	struct dp_group_match m = { .group_id = group_id,
 				    .key_id = key_id,
 				    .fd = dp->map_fd[GK_DP_MAP_GROUPS] };
-	struct gk_dp_key v;
+	struct gk_dp_key v = { 0 };
+	bool live = false;
+	__u32 slot;
 	int err;
 
+	if (group_id >= GK_DP_MAX_GROUPS)
+		return -ENOENT;
 	/* The new key must be in place before any packet is stamped with it. */
-	err = bpf_map_lookup_elem(dp->map_fd[GK_DP_MAP_KEYS], &id, &v);
+	err = dp_slot_read(dp->map_fd[GK_DP_MAP_KEYS], group_id, key_id, &slot, &v, &live);
 	gk_wipe(&v, sizeof(v));
 	if (err)
-		return -errno;
+		return err;
+	if (!live)
+		return -ENOENT;
 	err = dp_groups_each(m.fd, dp_switch_key, &m);
+	/* Even after a partial failure: the addresses switched so far must be seen. */
+	if (m.found)
+		gk_dp_groups_changed(dp);
 	if (err)
 		return err;
 	return m.found ? 0 : -ENOENT;

@@ -163,39 +163,65 @@ static int dp_load_skels(struct gk_dp *dp)
 	return err;
 }
 
+/* mmap() the whole of an array map: *len is set on success. */
+static int dp_mmap_array(int fd, __u32 value_size, __u32 min_entries, void **p, size_t *len)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	long page = sysconf(_SC_PAGESIZE);
+	size_t n;
+	void *m;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.value_size != value_size || info.max_entries < min_entries)
+		return -EINVAL;
+	n = ((size_t)info.max_entries * info.value_size + (size_t)page - 1) & ~((size_t)page - 1);
+	m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	*p = m;
+	*len = n;
+	return 0;
+}
+
 /*
  * TC takes sequence numbers with an atomic add on gk_send[group].seq; raising
  * .limit through a map update would rewrite .seq too and lose increments, so
- * userspace writes single words of an mmapped array instead.
+ * userspace writes single words of an mmapped array instead. gk_ctl likewise
+ * takes atomic increments from every writer of gk_groups.
  */
-static int dp_map_send(struct gk_dp *dp)
+static int dp_map_arrays(struct gk_dp *dp)
 {
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	long page = sysconf(_SC_PAGESIZE);
 	void *p;
 	int err;
 
-	err = bpf_obj_get_info_by_fd(dp->map_fd[GK_DP_MAP_SEND], &info, &len);
-	if (err)
-		return -errno;
-	if (info.type != BPF_MAP_TYPE_ARRAY || !(info.map_flags & BPF_F_MMAPABLE) ||
-	    info.value_size != sizeof(struct gk_dp_send) || info.max_entries < GK_DP_MAX_GROUPS) {
+	err = dp_mmap_array(dp->map_fd[GK_DP_MAP_SEND], sizeof(struct gk_dp_send), GK_DP_MAX_GROUPS,
+			    &p, &dp->send_len);
+	if (err == -EINVAL)
 		pr_warn("gk_send is not an mmapable array of struct gk_dp_send: "
 			"sequence reservation unavailable");
-		return 0;
-	}
-	dp->send_len = ((size_t)info.max_entries * info.value_size + (size_t)page - 1) &
-		       ~((size_t)page - 1);
-	p = mmap(NULL, dp->send_len, PROT_READ | PROT_WRITE, MAP_SHARED, dp->map_fd[GK_DP_MAP_SEND],
-		 0);
-	if (p == MAP_FAILED) {
-		err = -errno;
-		dp->send_len = 0;
+	else if (err)
+		return err;
+	else
+		dp->send = p;
+	err = dp_mmap_array(dp->map_fd[GK_DP_MAP_CTL], sizeof(struct gk_dp_ctl), 1, &p,
+			    &dp->ctl_len);
+	if (err) {
+		pr_err("cannot map gk_ctl: %s", strerror(-err));
 		return err;
 	}
-	dp->send = p;
+	dp->ctl = p;
+	/* Flush what a writer that died between its change and its increment left cached. */
+	gk_dp_groups_changed(dp);
 	return 0;
+}
+
+void gk_dp_groups_changed(struct gk_dp *dp)
+{
+	if (dp->ctl)
+		__atomic_fetch_add(&dp->ctl->groups_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Name of a loaded program by id, "" when it vanished. */
@@ -526,6 +552,8 @@ static void dp_free(struct gk_dp *dp)
 {
 	if (dp->send)
 		munmap(dp->send, dp->send_len);
+	if (dp->ctl)
+		munmap(dp->ctl, dp->ctl_len);
 	gk_dp_close_fds(dp->map_fd);
 	gk_tc__destroy(dp->tc);
 	gk_xdp__destroy(dp->xdp);
@@ -581,7 +609,7 @@ int gk_dp_open(struct gk_dp **out, const struct gk_dp_opts *opts)
 	}
 	err = dp_load(dp, o);
 	if (!err)
-		err = dp_map_send(dp);
+		err = dp_map_arrays(dp);
 	if (err)
 		goto out_free;
 	err = dp_attach_all(dp, o);

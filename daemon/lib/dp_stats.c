@@ -11,11 +11,12 @@
 #include <bpf/libbpf.h>
 
 #include "dp_internal.h"
+#include "groupkey/crypto.h"
 
 static const char *const gk_dp_map_names[GK_DP_MAP_NR] = {
 	[GK_DP_MAP_GROUPS] = "gk_groups", [GK_DP_MAP_KEYS] = "gk_keys",
 	[GK_DP_MAP_REPLAY] = "gk_replay", [GK_DP_MAP_SEND] = "gk_send",
-	[GK_DP_MAP_STATS] = "gk_stats",
+	[GK_DP_MAP_STATS] = "gk_stats",	  [GK_DP_MAP_CTL] = "gk_ctl",
 };
 
 const char *gk_dp_map_name(enum gk_dp_map map)
@@ -186,6 +187,53 @@ int gk_dp_groups_read(const char *pin_dir, struct gk_dp_group_entry **out, size_
 	err = dp_groups_collect(fd, out, n);
 	close(fd);
 	return err;
+}
+
+/* The live slots of gk_keys (fd), deadlines only: key bytes never leave this function. */
+static int dp_keys_collect(int fd, struct gk_dp_key_entry *e, size_t *n)
+{
+	struct gk_dp_key v;
+	int err = 0;
+
+	*n = 0;
+	for (__u32 slot = 0; slot < GK_DP_MAX_KEYS; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, &v)) {
+			err = -errno;
+			break;
+		}
+		if (!(v.flags & GK_DP_KEY_LIVE) ||
+		    gk_dp_key_slot(slot / GK_DP_KEY_SLOTS, v.key_id) != slot)
+			continue;
+		e[*n] = (struct gk_dp_key_entry){ .group_id = slot / GK_DP_KEY_SLOTS,
+						  .key_id = v.key_id,
+						  .recv_not_after_ns = v.recv_not_after_ns,
+						  .send_not_after_ns = v.send_not_after_ns };
+		(*n)++;
+	}
+	gk_wipe(&v, sizeof(v));
+	return err;
+}
+
+int gk_dp_keys_read(const char *pin_dir, struct gk_dp_key_entry **out, size_t *n)
+{
+	struct gk_dp_key_entry *e;
+	int fd, err;
+
+	*out = NULL;
+	*n = 0;
+	fd = dp_open_one(pin_dir, GK_DP_MAP_KEYS);
+	if (fd < 0)
+		return fd;
+	e = calloc(GK_DP_MAX_KEYS, sizeof(*e));
+	err = e ? dp_keys_collect(fd, e, n) : -ENOMEM;
+	close(fd);
+	if (err) {
+		free(e);
+		*n = 0;
+		return err;
+	}
+	*out = e;
+	return 0;
 }
 
 /* Fill st for group g; *nonzero tells whether any counter is set. */

@@ -50,6 +50,7 @@ enum gk_dp_map {
 	GK_DP_MAP_REPLAY,
 	GK_DP_MAP_SEND,
 	GK_DP_MAP_STATS,
+	GK_DP_MAP_CTL, /* gk_ctl: groups_gen, bumped after every gk_groups change */
 	GK_DP_MAP_NR,
 };
 
@@ -112,7 +113,9 @@ int gk_dp_group_addr_str(const struct gk_dp_group_key *key, char *buf, size_t le
  * GK_DP_GROUP_*; sender_id is this host's id when it sends (GK_DP_GROUP_SEND).
  * Port 0 is the address entry: it protects the address's IP fragments, which
  * carry no port. Updating an address keeps its send key; a new address of a
- * group starts with the key the group's other addresses stamp with.
+ * group starts with the key the group's other addresses stamp with. These
+ * calls, and gk_dp_send_key(), increment gk_ctl.groups_gen after the change,
+ * so the programs' per-CPU lookup caches drop what they held (dataplane.h).
  */
 int gk_dp_group_set(struct gk_dp *dp, const struct gk_dp_group_key *addr, uint32_t group_id,
 		    uint32_t flags, uint32_t sender_id);
@@ -121,15 +124,20 @@ int gk_dp_group_del(struct gk_dp *dp, const struct gk_dp_group_key *addr);
 /*
  * Derive the data-plane key of key_id from the group key (HKDF, dptag.c) and
  * add it with deadlines exp (send) and exp + recv_grace (receive), exp in
- * seconds since the epoch. A key already present is never rewritten:
- * -EEXIST (a half-written entry could be read by a running program).
+ * seconds since the epoch, into its slot of gk_keys (dataplane.h). A key
+ * already present is never rewritten: -EEXIST (a half-written entry could be
+ * read by a running program). -EBUSY when key_id's slot holds another live
+ * version (key_id +- GK_DP_KEY_SLOTS): at most GK_DP_KEY_SLOTS consecutive
+ * versions of a group are present at once.
  */
 int gk_dp_key_add(struct gk_dp *dp, uint32_t group_id, const char *group_name, uint32_t key_id,
 		  const uint8_t *group_key, size_t key_len, int64_t exp, uint32_t recv_grace);
 /*
- * -ENOENT when absent, -EBUSY while an address of the group stamps with it.
- * The key's replay windows go too: gk_replay is no LRU, and windows of past
- * keys would otherwise fill it one rekey after another.
+ * -ENOENT when absent, -EBUSY while an address of the group stamps with it,
+ * -EINVAL for a group_id out of range. The slot is emptied without a moment
+ * where a program could use a half-cleared key, and its key bytes are
+ * overwritten. The key's replay windows go too: gk_replay would evict them
+ * in time (LRU), but only after they pushed out windows still in use.
  */
 int gk_dp_key_del(struct gk_dp *dp, uint32_t group_id, uint32_t key_id);
 /*
@@ -180,6 +188,16 @@ struct gk_dp_group_entry {
 
 /* Every gk_groups entry pinned under pin_dir (NULL: default), *out malloc'd; -ENOENT. */
 int gk_dp_groups_read(const char *pin_dir, struct gk_dp_group_entry **out, size_t *n);
+/* One key present in gk_keys: which version of which group, and its deadlines (no key bytes). */
+struct gk_dp_key_entry {
+	uint32_t group_id;
+	uint32_t key_id;
+	uint64_t recv_not_after_ns; /* CLOCK_TAI */
+	uint64_t send_not_after_ns;
+};
+
+/* Every live key pinned under pin_dir (NULL: default), in group order, *out malloc'd; -ENOENT. */
+int gk_dp_keys_read(const char *pin_dir, struct gk_dp_key_entry **out, size_t *n);
 /* Sum over every possible CPU of one slot of the per-CPU gk_stats (fd from bpf_obj_get or dp). */
 int gk_dp_stats_slot(int stats_fd, uint32_t group_id, enum gk_dp_verdict v,
 		     struct gk_dp_counter *sum);

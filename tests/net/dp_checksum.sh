@@ -15,8 +15,11 @@
 #
 # The programs are loaded with bpftool, whose libbpf pins the maps by name under /sys/fs/bpf:
 # the script runs in a private mount namespace with its own bpffs there, so it never touches
-# the host's pins (/sys/fs/bpf/groupkeyd included). The "groups" are C's unicast addresses:
-# the programs match on (address, port) and checksums do not care about multicast.
+# the host's pins (/sys/fs/bpf/groupkeyd included). A and C are two hosts, each with its own
+# maps: TC is loaded into one bpffs, which stays reachable through a bind mount, XDP into a
+# second one mounted over it (one set of maps would make C see A's sender id as its own, and
+# drop A's datagrams as replays). The "groups" are C's unicast addresses: the programs match
+# on (address, port) and checksums do not care about multicast.
 # shellcheck disable=SC2317,SC2119 # helpers below run through tap_check and busywait
 set -u
 if [ -z "${GK_DP_PRIVATE_MOUNTS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
@@ -27,6 +30,7 @@ source "$(dirname "$0")/../lib.sh"
 
 PY=/usr/bin/python3
 BPFFS=/sys/fs/bpf
+BPF_C=$BPFFS # C's maps and XDP program (the bpffs mounted last)
 A4=10.1.0.1 R4A=10.1.0.2 R4C=10.2.0.2 C4=10.2.0.1
 A6=fd00:1::1 R6A=fd00:1::2 R6C=fd00:2::2 C6=fd00:2::1
 PORT4=5683 PORT6=5684
@@ -50,10 +54,13 @@ if what == "group_key":      # addr port
     print(hx(addr16(sys.argv[2]) + struct.pack(">HH", int(sys.argv[3]), 0)))
 elif what == "group":        # group_id flags send_key_id sender_id
     print(hx(struct.pack("<4I", *map(int, sys.argv[2:6]))))
-elif what == "key_id":       # group_id key_id
-    print(hx(struct.pack("<2I", int(sys.argv[2]), int(sys.argv[3]))))
-elif what == "key":          # k0 k1 (not_after: never)
-    print(hx(struct.pack("<4Q", int(sys.argv[2], 16), int(sys.argv[3], 16), 2**64 - 1, 2**64 - 1)))
+elif what == "key_slot":     # group_id key_id: gk_dp_key_slot(), 4 slots a group
+    print(hx(struct.pack("<I", int(sys.argv[2]) * 4 + int(sys.argv[3]) % 4)))
+elif what == "key":          # k0 k1 key_id (not_after: never; flags GK_DP_KEY_LIVE)
+    print(hx(struct.pack("<4Q2I", int(sys.argv[2], 16), int(sys.argv[3], 16), 2**64 - 1,
+                         2**64 - 1, int(sys.argv[4]), 1)))
+elif what == "ctl":          # groups_gen
+    print(hx(struct.pack("<Q", int(sys.argv[2]))))
 elif what == "u32":
     print(hx(struct.pack("<I", int(sys.argv[2]))))
 elif what == "send":         # seq limit
@@ -187,38 +194,50 @@ load_programs()
 {
 	mount -t bpf bpf "$BPFFS" || return 1
 	bpftool prog loadall "$TC_OBJ" "$BPFFS/tc" || return 1
-	# Finds the maps the first load pinned by name and reuses them.
+	# A's bpffs stays reachable at $BPF_A; C's own goes on top at $BPFFS.
+	mkdir -p "$BPF_A" && mount --bind "$BPFFS" "$BPF_A" || return 1
+	defer umount "$BPF_A"
+	mount -t bpf bpf "$BPFFS" || return 1
 	bpftool prog loadall "$XDP_OBJ" "$BPFFS/xdp" || return 1
-	ls "$BPFFS/gk_groups" "$BPFFS/gk_keys" "$BPFFS/gk_send" "$BPFFS/gk_stats" "$BPFFS/tc/gk_tc_egress" \
-		"$BPFFS/xdp/gk_xdp_ingress"
+	ls "$BPF_A/gk_groups" "$BPF_A/gk_keys" "$BPF_A/gk_send" "$BPF_A/gk_stats" "$BPF_A/gk_ctl" \
+		"$BPF_A/tc/gk_tc_egress" "$BPF_C/gk_groups" "$BPF_C/gk_keys" "$BPF_C/gk_stats" \
+		"$BPF_C/xdp/gk_xdp_ingress"
 }
 
-map_put() # MAP KEYHEX VALUEHEX
+map_put() # DIR MAP KEYHEX VALUEHEX
 {
 	# shellcheck disable=SC2086 # hex bytes are separate words
-	bpftool map update pinned "$BPFFS/$1" key hex $2 value hex $3
+	bpftool map update pinned "$1/$2" key hex $3 value hex $4
 }
 
+# One host's maps in DIR: both groups with FLAGS as SENDER, key KEY_ID, sequence numbers.
+fill_host() # DIR FLAGS SENDER
+{
+	local dir=$1 flags=$2 sender=$3
+
+	map_put "$dir" gk_groups "$(hex group_key "$C4" "$PORT4")" "$(hex group "$G4" "$flags" "$KEY_ID" "$sender")" &&
+		map_put "$dir" gk_groups "$(hex group_key "$C4" 0)" "$(hex group "$G4" "$flags" "$KEY_ID" "$sender")" &&
+		map_put "$dir" gk_groups "$(hex group_key "$C6" "$PORT6")" "$(hex group "$G6" "$flags" "$KEY_ID" "$sender")" &&
+		map_put "$dir" gk_groups "$(hex group_key "$C6" 0)" "$(hex group "$G6" "$flags" "$KEY_ID" "$sender")" &&
+		map_put "$dir" gk_ctl "$(hex u32 0)" "$(hex ctl 1)" &&
+		map_put "$dir" gk_keys "$(hex key_slot "$G4" "$KEY_ID")" "$(hex key 0123456789abcdef fedcba9876543210 "$KEY_ID")" &&
+		map_put "$dir" gk_keys "$(hex key_slot "$G6" "$KEY_ID")" "$(hex key 1111111122222222 3333333344444444 "$KEY_ID")" &&
+		map_put "$dir" gk_send "$(hex u32 "$G4")" "$(hex send 1 1000000)" &&
+		map_put "$dir" gk_send "$(hex u32 "$G6")" "$(hex send 1 1000000)"
+}
+
+# A sends and strips (3: GK_DP_GROUP_STRIP | GK_DP_GROUP_SEND) as SENDER; C likewise as another member.
 fill_maps()
 {
-	local flags=3 # GK_DP_GROUP_STRIP | GK_DP_GROUP_SEND
-
-	map_put gk_groups "$(hex group_key "$C4" "$PORT4")" "$(hex group "$G4" "$flags" "$KEY_ID" "$SENDER")" &&
-		map_put gk_groups "$(hex group_key "$C4" 0)" "$(hex group "$G4" "$flags" "$KEY_ID" "$SENDER")" &&
-		map_put gk_groups "$(hex group_key "$C6" "$PORT6")" "$(hex group "$G6" "$flags" "$KEY_ID" "$SENDER")" &&
-		map_put gk_groups "$(hex group_key "$C6" 0)" "$(hex group "$G6" "$flags" "$KEY_ID" "$SENDER")" &&
-		map_put gk_keys "$(hex key_id "$G4" "$KEY_ID")" "$(hex key 0123456789abcdef fedcba9876543210)" &&
-		map_put gk_keys "$(hex key_id "$G6" "$KEY_ID")" "$(hex key 1111111122222222 3333333344444444)" &&
-		map_put gk_send "$(hex u32 "$G4")" "$(hex send 1 1000000)" &&
-		map_put gk_send "$(hex u32 "$G6")" "$(hex send 1 1000000)"
+	fill_host "$BPF_A" 3 "$SENDER" && fill_host "$BPF_C" 3 "$((SENDER + 1))"
 }
 
 attach()
 {
 	in_ns "$NS_A" tc qdisc add dev va clsact || return 1
-	in_ns "$NS_A" tc filter add dev va egress bpf da object-pinned "$BPFFS/tc/gk_tc_egress" ||
+	in_ns "$NS_A" tc filter add dev va egress bpf da object-pinned "$BPF_A/tc/gk_tc_egress" ||
 		return 1
-	in_ns "$NS_C" ip link set dev vc xdpdrv pinned "$BPFFS/xdp/gk_xdp_ingress"
+	in_ns "$NS_C" ip link set dev vc xdpdrv pinned "$BPF_C/xdp/gk_xdp_ingress"
 }
 
 udp_in_csum_errors() # prints "IPv4 IPv6" InCsumErrors of C
@@ -244,9 +263,9 @@ receiver_bound()
 	grep -q bound "$GK_TMP/recv.out"
 }
 
-stat_of() # GROUP VERDICT
+stat_of() # GROUP VERDICT DIR
 {
-	"$PY" -c "$STAT_PY" "$1" "$2" 12 "$BPFFS"
+	"$PY" -c "$STAT_PY" "$1" "$2" 12 "$3"
 }
 
 # One round: offload on or off at the sender, every payload length over IPv4, IPv4 without
@@ -292,12 +311,13 @@ require_cmd ip tc ethtool bpftool nsenter unshare mount timeout awk "$PY"
 
 TC_OBJ=$(gk_bin bpf/gk_tc.bpf.o) || tap_bail "gk_tc.bpf.o is built" "GK_BUILD=$GK_BUILD"
 XDP_OBJ=$(gk_bin bpf/gk_xdp.bpf.o) || tap_bail "gk_xdp.bpf.o is built" "GK_BUILD=$GK_BUILD"
+BPF_A=$GK_TMP/bpf-a # A's maps and TC program
 setup_ns NS_A NS_R NS_C || tap_bail "create namespaces"
 tap_check "A -- R -- C, IPv4 and IPv6, R routing" net_setup || tap_done
 tap_check "ra, vc rx-checksumming off; rc tx-checksumming off" offloads_setup || tap_done
-tap_check "load gk_tc and gk_xdp with bpftool into a private bpffs, maps shared by name" \
+tap_check "load gk_tc (A) and gk_xdp (C) with bpftool into private bpffs, maps of their own" \
 	load_programs || tap_done
-tap_check "fill gk_groups, gk_keys, gk_send with bpftool" fill_maps || tap_done
+tap_check "fill A's and C's gk_groups, gk_keys, gk_send, gk_ctl with bpftool" fill_maps || tap_done
 tap_check "attach gk_tc to va egress, gk_xdp to vc (native)" attach || tap_done
 
 round on
@@ -305,10 +325,10 @@ round off
 
 n_sent=$(($(tr -cd , <<<"$LENS" | wc -c) + 1))
 want4=$((4 * n_sent)) want6=$((2 * n_sent))
-tap_check "STAMPED: $want4 IPv4 and $want6 IPv6 datagrams" \
-	test "$(stat_of $G4 $V_STAMPED) $(stat_of $G6 $V_STAMPED)" = "$want4 $want6"
-tap_check "PASS: the same counts at XDP" \
-	test "$(stat_of $G4 $V_PASS) $(stat_of $G6 $V_PASS)" = "$want4 $want6"
+tap_check "STAMPED at A: $want4 IPv4 and $want6 IPv6 datagrams" \
+	test "$(stat_of $G4 $V_STAMPED "$BPF_A") $(stat_of $G6 $V_STAMPED "$BPF_A")" = "$want4 $want6"
+tap_check "PASS: the same counts at C's XDP" \
+	test "$(stat_of $G4 $V_PASS "$BPF_C") $(stat_of $G6 $V_PASS "$BPF_C")" = "$want4 $want6"
 
 # Negative control: the path above does make C verify checksums.
 before=$(udp_in_csum_errors)
@@ -321,7 +341,7 @@ tap_check "send a datagram with a wrong UDP checksum from a raw socket" \
 	in_ns "$NS_A" "$PY" -c "$BADSUM_PY" "$A4" "$C4" "$PORT4"
 wait "$recv"
 tap_check "control: stamped by TC and passed by XDP" \
-	test "$(stat_of $G4 $V_STAMPED) $(stat_of $G4 $V_PASS)" = "$((want4 + 1)) $((want4 + 1))"
+	test "$(stat_of $G4 $V_STAMPED "$BPF_A") $(stat_of $G4 $V_PASS "$BPF_C")" = "$((want4 + 1)) $((want4 + 1))"
 after=$(udp_in_csum_errors)
 tap_check "control: C dropped it as a checksum error ($before -> $after)" \
 	test "${after% *}" = "$((${before% *} + 1))"

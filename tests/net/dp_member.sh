@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The data plane between two members and an attacker on a bridge: applications send and
 # receive plain UDP multicast (IPv4 and IPv6) and never see the trailer; forged, unknown-key,
-# replayed, truncated and expired-key datagrams are dropped, each under its own verdict;
+# replayed (to the other member and to the sender itself), truncated and expired-key datagrams
+# are dropped, each under its own verdict;
 # other traffic passes untouched; enforcement survives kill -9 of the loader and a restart
 # picks up the pinned state.
 #
@@ -415,11 +416,16 @@ tap_check "IPv4 attack: nothing forged, replayed or truncated reaches the applic
 P2=$((P2 + 3)) # the legitimate datagram and two markers
 expect_stats "IPv4 attack counted: bad_tag 2, unknown_key 1, malformed 3, replay 2" \
 	"$PIN2" "$GRP4" bad_tag=2 unknown_key=1 malformed=3 replay=2 passed="$P2" expired=0
+# The bridge floods the replays to member 1 too: its own datagrams, which it never accepts.
+expect_stats "member 1 dropped its own replayed datagrams as replays (IPv4)" \
+	"$PIN1" "$GRP4" replay=2 bad_tag=2 unknown_key=1 malformed=3
 tap_check "IPv6 attack: nothing forged, replayed or truncated reaches the application" \
 	capture_then_attack 6 "$G6" "$P6"
 expect_stats "IPv6 attack counted: bad_tag 2, unknown_key 1, malformed 3, replay 2" \
 	"$PIN2" "$GRP6" bad_tag=2 unknown_key=1 malformed=3 replay=2 \
 	passed=$((2 * (N + 1) + 3))
+expect_stats "member 1 dropped its own replayed datagrams as replays (IPv6)" \
+	"$PIN1" "$GRP6" replay=2 bad_tag=2 unknown_key=1 malformed=3
 
 # Unprotected traffic from the attacker is not the data plane's business.
 plain_attack()

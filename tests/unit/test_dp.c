@@ -113,11 +113,19 @@ static void lookup_group(struct fixture *f, const struct gk_dp_group_key *k, str
 	ASSERT_EQ(bpf_map_lookup_elem(fd_of(f, GK_DP_MAP_GROUPS), k, g), 0);
 }
 
+/* gk_keys' slot of (group, key_id) as it is, whatever it holds. */
+static void read_slot(struct fixture *f, uint32_t group, uint32_t key_id, struct gk_dp_key *v)
+{
+	__u32 slot = gk_dp_key_slot(group, key_id);
+
+	ASSERT_EQ(bpf_map_lookup_elem(fd_of(f, GK_DP_MAP_KEYS), &slot, v), 0);
+}
+
+/* Key version key_id of group as the programs see it: -ENOENT unless its slot holds it live. */
 static int lookup_key(struct fixture *f, uint32_t group, uint32_t key_id, struct gk_dp_key *v)
 {
-	struct gk_dp_key_id id = { .group_id = group, .key_id = key_id };
-
-	return bpf_map_lookup_elem(fd_of(f, GK_DP_MAP_KEYS), &id, v) ? -errno : 0;
+	read_slot(f, group, key_id, v);
+	return (v->flags & GK_DP_KEY_LIVE) && v->key_id == key_id ? 0 : -ENOENT;
 }
 
 static void add_key(struct fixture *f, uint32_t key_id, int64_t exp)
@@ -137,10 +145,11 @@ static void teardown(struct fixture *f)
 
 TEST(open_pins_every_map_and_close_removes_them)
 {
-	static const char *const names[] = { "gk_groups", "gk_keys", "gk_replay", "gk_send",
-					     "gk_stats" };
+	static const char *const names[] = { "gk_groups", "gk_keys",  "gk_replay",
+					     "gk_send",	  "gk_stats", "gk_ctl" };
 	struct fixture f;
 
+	ASSERT_EQ(sizeof(names) / sizeof(names[0]), GK_DP_MAP_NR);
 	setup(&f);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		EXPECT_TRUE(pinned(f.dir, names[i]));
@@ -263,10 +272,176 @@ TEST(key_add_never_rewrites_a_present_key)
 	teardown(&f);
 }
 
+/* Versions k and k + GK_DP_KEY_SLOTS share a slot: the second waits for the first to go. */
+TEST(key_add_into_a_slot_held_by_another_version_is_busy)
+{
+	uint32_t other = 1 + GK_DP_KEY_SLOTS;
+	struct gk_dp_key before, after;
+	struct fixture f;
+
+	setup(&f);
+	add_key(&f, 1, EXP);
+	for (uint32_t k = 2; k <= GK_DP_KEY_SLOTS; k++)
+		add_key(&f, k, EXP); /* every slot of the group in use */
+	ASSERT_EQ(lookup_key(&f, GROUP, 1, &before), 0);
+	EXPECT_EQ(gk_dp_key_add(f.dp, GROUP, GROUP_NAME, other, group_key, sizeof(group_key), EXP,
+				GRACE),
+		  -EBUSY);
+	ASSERT_EQ(lookup_key(&f, GROUP, 1, &after), 0);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+	EXPECT_EQ(lookup_key(&f, GROUP, other, &after), -ENOENT);
+	/* Another group's slots are its own. */
+	ASSERT_EQ(gk_dp_key_add(f.dp, GROUP + 1, GROUP_NAME, other, group_key, sizeof(group_key),
+				EXP, GRACE),
+		  0);
+	ASSERT_EQ(gk_dp_key_del(f.dp, GROUP, 1), 0);
+	add_key(&f, other, EXP);
+	ASSERT_EQ(lookup_key(&f, GROUP, other, &after), 0);
+	EXPECT_EQ(after.key_id, other);
+	EXPECT_EQ(lookup_key(&f, GROUP, 1, &after), -ENOENT);
+	EXPECT_EQ(gk_dp_key_del(f.dp, GROUP, 1), -ENOENT);
+	EXPECT_EQ(gk_dp_key_del(f.dp, GK_DP_MAX_GROUPS, 1), -EINVAL);
+	teardown(&f);
+}
+
+/* A deleted slot is not live and keeps no byte of the key (nor zeros: a key anyone knows). */
+TEST(key_del_empties_the_slot_and_overwrites_the_key)
+{
+	struct gk_dp_key before, after;
+	struct fixture f;
+
+	setup(&f);
+	add_key(&f, 2, EXP);
+	ASSERT_EQ(lookup_key(&f, GROUP, 2, &before), 0);
+	EXPECT_EQ(before.flags, GK_DP_KEY_LIVE);
+	ASSERT_EQ(gk_dp_key_del(f.dp, GROUP, 2), 0);
+	read_slot(&f, GROUP, 2, &after);
+	EXPECT_EQ(after.flags, 0);
+	EXPECT_EQ(after.key_id, 0);
+	EXPECT_EQ(after.recv_not_after_ns, 0);
+	EXPECT_EQ(after.send_not_after_ns, 0);
+	EXPECT_NE(after.k0, before.k0);
+	EXPECT_NE(after.k1, before.k1);
+	EXPECT_FALSE(after.k0 == 0 && after.k1 == 0);
+	teardown(&f);
+}
+
+TEST(keys_read_lists_live_keys_without_key_bytes)
+{
+	struct gk_dp_key_entry *e;
+	int64_t tai = tai_offset();
+	struct fixture f;
+	size_t n;
+
+	setup(&f);
+	add_key(&f, 9, EXP);
+	add_key(&f, 6, EXP + 10);
+	ASSERT_EQ(gk_dp_key_add(f.dp, 3, GROUP_NAME, 0, group_key, sizeof(group_key), EXP, 0), 0);
+	ASSERT_EQ(gk_dp_keys_read(f.dir, &e, &n), 0);
+	ASSERT_EQ(n, 3);
+	/* Group order, then slot order: 9 (slot 1) before 6 (slot 2). */
+	EXPECT_EQ(e[0].group_id, 3);
+	EXPECT_EQ(e[0].key_id, 0);
+	EXPECT_EQ(e[0].recv_not_after_ns, (uint64_t)(EXP + tai) * 1000000000ULL);
+	EXPECT_EQ(e[1].group_id, GROUP);
+	EXPECT_EQ(e[1].key_id, 9);
+	EXPECT_EQ(e[1].send_not_after_ns, (uint64_t)(EXP + tai) * 1000000000ULL);
+	EXPECT_EQ(e[1].recv_not_after_ns, (uint64_t)(EXP + GRACE + tai) * 1000000000ULL);
+	EXPECT_EQ(e[2].group_id, GROUP);
+	EXPECT_EQ(e[2].key_id, 6);
+	EXPECT_EQ(e[2].send_not_after_ns, (uint64_t)(EXP + 10 + tai) * 1000000000ULL);
+	free(e);
+	ASSERT_EQ(gk_dp_key_del(f.dp, GROUP, 9), 0);
+	ASSERT_EQ(gk_dp_keys_read(f.dir, &e, &n), 0);
+	ASSERT_EQ(n, 2);
+	EXPECT_EQ(e[1].key_id, 6);
+	free(e);
+	teardown(&f);
+	EXPECT_EQ(gk_dp_keys_read(f.dir, &e, &n), -ENOENT);
+	EXPECT_EQ(n, 0);
+}
+
+static void map_info(struct fixture *f, enum gk_dp_map m, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	ASSERT_EQ(bpf_obj_get_info_by_fd(fd_of(f, m), info, &len), 0);
+}
+
+/* The layouts dataplane.h documents: keys in slots, LRU windows, mmapable control words. */
+TEST(maps_have_the_documented_types_and_sizes)
+{
+	struct bpf_map_info i;
+	struct fixture f;
+
+	setup(&f);
+	map_info(&f, GK_DP_MAP_KEYS, &i);
+	EXPECT_EQ(i.type, BPF_MAP_TYPE_ARRAY);
+	EXPECT_EQ(i.key_size, 4);
+	EXPECT_EQ(i.value_size, sizeof(struct gk_dp_key));
+	EXPECT_EQ(i.max_entries, GK_DP_MAX_GROUPS * GK_DP_KEY_SLOTS);
+	map_info(&f, GK_DP_MAP_REPLAY, &i);
+	EXPECT_EQ(i.type, BPF_MAP_TYPE_LRU_HASH);
+	EXPECT_EQ(i.key_size, sizeof(struct gk_dp_replay_id));
+	EXPECT_EQ(i.value_size, sizeof(struct gk_dp_replay));
+	EXPECT_EQ(i.max_entries, GK_DP_MAX_SENDERS);
+	map_info(&f, GK_DP_MAP_CTL, &i);
+	EXPECT_EQ(i.type, BPF_MAP_TYPE_ARRAY);
+	EXPECT_TRUE(i.map_flags & BPF_F_MMAPABLE);
+	EXPECT_EQ(i.value_size, sizeof(struct gk_dp_ctl));
+	EXPECT_EQ(i.max_entries, 1);
+	teardown(&f);
+}
+
+static uint64_t groups_gen(struct fixture *f)
+{
+	struct gk_dp_ctl ctl;
+	__u32 zero = 0;
+
+	ASSERT_EQ(bpf_map_lookup_elem(fd_of(f, GK_DP_MAP_CTL), &zero, &ctl), 0);
+	return ctl.groups_gen;
+}
+
+/* Every change to gk_groups, and every open, moves the generation the programs' caches check. */
+TEST(group_changes_move_the_cache_generation)
+{
+	struct gk_dp_group_key a;
+	struct gk_dp *other;
+	struct fixture f;
+	uint64_t gen;
+
+	setup(&f);
+	gen = groups_gen(&f);
+	EXPECT_GE(gen, 1); /* the open itself */
+	group_addr("239.1.2.3", 5000, &a);
+	ASSERT_EQ(gk_dp_group_set(f.dp, &a, GROUP, GK_DP_GROUP_SEND, SENDER), 0);
+	EXPECT_EQ(groups_gen(&f), gen + 1);
+	add_key(&f, 4, EXP);
+	EXPECT_EQ(groups_gen(&f), gen + 1); /* keys are not cached */
+	ASSERT_EQ(gk_dp_send_key(f.dp, GROUP, 4), 0);
+	EXPECT_EQ(groups_gen(&f), gen + 2);
+	EXPECT_EQ(gk_dp_send_key(f.dp, GROUP, 5), -ENOENT);
+	EXPECT_EQ(groups_gen(&f), gen + 2);
+	EXPECT_EQ(gk_dp_group_set(f.dp, &a, GK_DP_MAX_GROUPS, 0, 0), -EINVAL);
+	EXPECT_EQ(groups_gen(&f), gen + 2);
+	ASSERT_EQ(gk_dp_group_del(f.dp, &a), 0);
+	EXPECT_EQ(groups_gen(&f), gen + 3);
+	/* Another process opening the maps flushes whatever a dead writer left cached. */
+	{
+		struct gk_dp_opts mo = { .maps_only = true };
+
+		ASSERT_EQ(try_open(&f, &mo, &other), 0);
+	}
+	EXPECT_EQ(groups_gen(&f), gen + 4);
+	gk_dp_close(other, true);
+	teardown(&f);
+}
+
 static void put_window(struct fixture *f, uint32_t group, uint32_t sender, uint32_t key_id)
 {
 	struct gk_dp_replay_id id = { .group_id = group, .sender_id = sender, .key_id = key_id };
-	struct gk_dp_replay w = { .top = 100, .window = 1 };
+	struct gk_dp_replay w = { .base = 0, .top = 100 };
 
 	ASSERT_EQ(bpf_map_update_elem(fd_of(f, GK_DP_MAP_REPLAY), &id, &w, BPF_NOEXIST), 0);
 }
