@@ -98,7 +98,11 @@ help:
 	@echo '  check      install dependencies, build normal + ASan/UBSan, run every test (needs root)'
 	@echo '  demo       install dependencies, build, run the namespace demo (needs root)'
 	@echo '  fuzz       build libFuzzer targets into build-fuzz/ and run each for FUZZ_SECONDS (60)'
-	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX)): binaries, man pages,'
+	@echo '             systemd units, sysusers/tmpfiles, bash completion, example config'
+	@echo '  man        man pages into $(O)/man/ (scdoc)'
+	@echo '  deb rpm    build the .deb / .rpm into $(PKG_OUT)/ (copies the tree; dpkg-buildpackage, rpmbuild)'
+	@echo '  check-packages  unit, man pages, packages, install into a Debian 12 root (needs root)'
 	@echo '  format     clang-format the C sources in place'
 	@echo '  clean      remove build/, build-asan/, build-fuzz/'
 	@echo 'variables: V=1 (full command lines), O=DIR (output dir), SAN=1 (ASan+UBSan), PREFIX, DESTDIR'
@@ -155,16 +159,18 @@ $(O)/tests/test_%: $(O)/tests/test_%.o $(TEST_HARNESS) $(DAEMON_LIB) $(LIB)
 
 # Fuzz targets: replayed over their corpus in `make check` (any compiler),
 # and run coverage-guided by libFuzzer in `make fuzz` (clang).
-$(O)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+$(O)/tests/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(DAEMON_LIB) $(LIB)
 	$(call msg,LINK,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(DAEMON_LIB) $(LIB) $(LDLIBS)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c
-	@$(MAKE) --no-print-directory O=build-fuzz CC=$(CLANG) SAN=1 FUZZ=1 build-fuzz/libgroupkey.a
+	@$(MAKE) --no-print-directory O=build-fuzz CC=$(CLANG) SAN=1 FUZZ=1 build-fuzz/libgroupkey.a \
+		build-fuzz/libgroupkeyd.a
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libgroupkey.a $(LDLIBS)
+		-fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libgroupkeyd.a \
+		build-fuzz/libgroupkey.a $(LDLIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BINS)
@@ -193,10 +199,11 @@ test: all
 demo: deps all
 	$(Q)scripts/demo.sh $(O)
 
-install: all
+install: $(CLI) $(DAEMON) man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/groupkey
 	$(if $(DAEMON),install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/groupkeyd)
+	$(install-packaging)
 
 format:
 	clang-format -i $(wildcard daemon/*/*.c daemon/*/*.h include/groupkey/*.h bpf/*.c \
@@ -204,5 +211,62 @@ format:
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# --- Packaging and installation (issue 7): man pages, units, packages -----------------
+# The unit files name /usr/sbin, /usr/bin and /etc; install rewrites them to SBINDIR, BINDIR and
+# SYSCONFDIR. systemd reads sysusers.d and tmpfiles.d under /usr/lib only, whatever PREFIX is.
+SYSTEMDUNITDIR ?= $(LIBDIR)/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+DOCDIR ?= $(DATADIR)/doc/groupkeyd
+SCDOC ?= scdoc
+PKG_OUT ?= build-packages
+
+MAN_SRCS := $(wildcard docs/man/*.scd)
+MAN_PAGES := $(MAN_SRCS:docs/man/%.scd=$(O)/man/%)
+UNIT_FILES := groupkeyd.service groupkeyd-metrics.service groupkeyd-metrics.timer
+UNIT_PATHS := -e 's|/usr/sbin/groupkeyd|$(SBINDIR)/groupkeyd|g' \
+	-e 's|/usr/bin/groupkey\b|$(BINDIR)/groupkey|g' -e 's|/etc/groupkeyd/|$(SYSCONFDIR)/groupkeyd/|g'
+
+.PHONY: man deb rpm check-packages
+
+man: $(MAN_PAGES)
+
+$(O)/man/%: docs/man/%.scd
+	$(call msg,SCDOC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(SCDOC) <$< >$@
+
+# The example config is never overwritten: a reinstall keeps the administrator's file.
+define install-packaging
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/groupkeyd
+	$(foreach m,$(MAN_PAGES),install -m 0644 $(m) \
+		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)) &&) true
+	$(foreach u,$(UNIT_FILES),sed $(UNIT_PATHS) packaging/systemd/$(u) \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/$(u) && chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$(u) &&) true
+	install -m 0644 packaging/sysusers/groupkeyd.conf $(DESTDIR)$(SYSUSERSDIR)/groupkeyd.conf
+	install -m 0644 packaging/tmpfiles/groupkeyd.conf $(DESTDIR)$(TMPFILESDIR)/groupkeyd.conf
+	install -m 0644 packaging/bash-completion/groupkey $(DESTDIR)$(BASHCOMPDIR)/groupkey
+	ln -sf groupkey $(DESTDIR)$(BASHCOMPDIR)/groupkeyd
+	install -m 0644 docs/config.md docs/metrics.md $(DESTDIR)$(DOCDIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/groupkeyd/groupkeyd.conf ] || \
+		install -m 0640 packaging/groupkeyd.conf $(DESTDIR)$(SYSCONFDIR)/groupkeyd/groupkeyd.conf
+endef
+
+# Packages are built from a copy of the tree in $(PKG_OUT) (packaging/pkg.sh), never in place.
+deb:
+	$(Q)packaging/pkg.sh deb $(PKG_OUT) $(VERSION)
+
+rpm:
+	$(Q)packaging/pkg.sh rpm $(PKG_OUT) $(VERSION)
+
+# The packaging tests (tests/packaging/): too slow for `make check` (they build both packages
+# and bootstrap a Debian 12 root), so .ci/run runs them after it.
+check-packages: deps
+	$(Q)$(MAKE) --no-print-directory O=build build/groupkey build/groupkeyd
+	$(Q)GK_BUILD=$(CURDIR)/build tests/packaging/run.sh $(PKG_OUT)
 
 -include $(wildcard $(O)/*/*.d)

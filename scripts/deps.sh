@@ -12,9 +12,13 @@ BUILD_PKGS="gcc make pkg-config clang llvm libclang-rt-14-dev clang-format
 # Tests and demo: namespaces, packet tools, independent CBOR/COSE/CoAP peers.
 TEST_PKGS="iproute2 nftables ethtool python3 python3-cbor2 python3-cryptography
 	python3-scapy libcoap3-bin procps"
+# Packages and their tests (make deb rpm check-packages): builders, checkers, man pages, a root to
+# install into, the tracer behind the syscall-filter test, a reader of the Prometheus format.
+PKG_PKGS="dpkg-dev debhelper lintian rpm scdoc man-db debootstrap systemd strace bash-completion
+	python3-prometheus-client"
 
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $PKG_PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "installed" ] || missing="$missing $p"
 done

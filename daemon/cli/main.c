@@ -17,6 +17,7 @@ struct cli_object {
 static const struct cli_object objects[] = {
 	{ "token", cmd_token, "decode, verify and create ACE access tokens (CWT, RFC 8392)" },
 	{ "kdc", cmd_kdc, "talk to a KDC over DTLS with a token's PoP key (RFC 9594)" },
+	{ "group", cmd_group, "join a group, fetch and observe its keys, leave (RFC 9594)" },
 	{ "stats", cmd_stats, "data-plane counters per group and verdict (pinned maps)" },
 	{ "dataplane", cmd_dataplane, "operator/debug: load the data plane, push groups and keys" },
 };

@@ -62,5 +62,6 @@ int cmd_token_request(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_token_post(struct cli_ctx *ctx, int argc, char **argv);
 void token_remote_usage(FILE *f);
 int cmd_kdc(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_group(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

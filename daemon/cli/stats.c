@@ -7,18 +7,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stats_prom.h"
 #include "groupkey/dp.h"
 
 static void stats_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: groupkey stats [--json] [--group ID] [--pin-dir DIR]\n\n"
+		"Usage: groupkey stats [--json | --prometheus] [--group ID] [--pin-dir DIR]\n\n"
 		"Packets and bytes per protected group and verdict, summed over every CPU, read\n"
 		"from the data plane's pinned maps (default " GK_DP_PIN_DIR "): works whether\n"
 		"groupkeyd runs or not. Without --group: every group that has an address or a\n"
 		"non-zero counter. Verdicts: passed (XDP delivered), stamped (TC), malformed,\n"
 		"unknown_key, expired, bad_tag, replay, too_big, fragment (XDP drops),\n"
-		"no_send_key, seq_exhausted (TC drops), not_allowed (gateway drops).\n");
+		"no_send_key, seq_exhausted (TC drops), not_allowed (gateway drops).\n\n"
+		"--prometheus prints them in the Prometheus text format with each group's key\n"
+		"version, seconds to its exp and senders heard (metric names: docs/metrics.md),\n"
+		"for node_exporter's textfile collector; nothing pinned is groupkeyd_dp_up 0.\n");
 }
 
 /* "239.1.2.3:5000" strings of every address of group g. */
@@ -107,10 +111,12 @@ int cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{ 0 },
 	};
 	const char *dir = GK_DP_PIN_DIR;
-	int c, group = GK_DP_ALL_GROUPS;
+	int c, err, group = GK_DP_ALL_GROUPS;
+	bool prometheus = false;
 	char *end;
 	long v;
 
@@ -137,11 +143,21 @@ int cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
 		case 'h':
 			stats_usage(stdout);
 			return CLI_OK;
+		case 'P':
+			prometheus = true;
+			break;
 		default:
 			return CLI_USAGE;
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
-	return stats_show(ctx, dir, group);
+	if (!prometheus)
+		return stats_show(ctx, dir, group);
+	if (ctx->json)
+		return cli_usage_error("--prometheus and --json exclude each other");
+	err = stats_prometheus(stdout, dir, group);
+	if (err)
+		return cli_error(ctx, "read", "reading %s: %s", dir, strerror(-err));
+	return CLI_OK;
 }

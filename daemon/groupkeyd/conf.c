@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "keyfile.h"
 #include "groupkey/crypto.h"
+#include "groupkey/dataplane.h"
 #include "groupkey/err.h"
 #include "groupkey/util.h"
 
@@ -26,7 +27,16 @@
 #define AS_KDC_KEY_LEN 16
 #define KEY_FILE_MAX 4096
 
-enum conf_sect { SECT_DAEMON, SECT_AS, SECT_KDC, SECT_CLIENT, SECT_TRUSTED_AS, SECT_GROUP };
+enum conf_sect {
+	SECT_DAEMON,
+	SECT_AS,
+	SECT_KDC,
+	SECT_CLIENT,
+	SECT_TRUSTED_AS,
+	SECT_GROUP,
+	SECT_DATAPLANE,
+	SECT_NR,
+};
 
 /* Where one section instance and each of its keys were set: duplicates and late checks. */
 struct conf_inst {
@@ -59,7 +69,7 @@ struct conf_parse {
 	const struct conf_sect_def *def; /* the section being read; NULL before the first */
 	struct conf_inst *cur;
 	size_t idx; /* index of the current client / trusted-as / group */
-	struct conf_inst single[3];
+	struct conf_inst single[SECT_NR]; /* indexed by the singleton sections' ids */
 	struct conf_inst clients[GKD_MAX_CLIENTS];
 	struct conf_inst tas[GKD_MAX_TRUSTED_AS];
 	struct conf_inst groups[GKD_MAX_GROUPS];
@@ -682,6 +692,72 @@ static const struct conf_key group_keys[] = {
 	{ "require_cred", set_group_require_cred },
 };
 
+/* --- [dataplane] (dpsync.c) ----------------------------------------------- */
+
+static int set_dp_enabled(struct conf_parse *ps, const char *key, const char *v)
+{
+	return parse_bool(ps, key, v, &ps->cfg->dp_enabled);
+}
+
+static int set_dp_strip(struct conf_parse *ps, const char *key, const char *v)
+{
+	return parse_bool(ps, key, v, &ps->cfg->dp_strip);
+}
+
+static bool ifname_ok(const char *p, size_t n)
+{
+	if (!n || n >= GKD_IFNAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)p[i]) || p[i] == '/' || p[i] == ':')
+			return false;
+	return true;
+}
+
+/* "veth0 eth1" or "veth0, eth1": names only, resolved to ifindexes at start. */
+static int set_dp_interfaces(struct conf_parse *ps, const char *key, const char *v)
+{
+	struct gkd_config *cfg = ps->cfg;
+	const char *p = v;
+
+	cfg->dp_n_ifaces = 0;
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (!n)
+			break;
+		if (!ifname_ok(p, n))
+			return conf_fail(ps, "%s: '%.*s' is not an interface name", key, (int)n, p);
+		if (cfg->dp_n_ifaces == GKD_DP_MAX_IFACES)
+			return conf_fail(ps, "%s: more than %d interfaces", key, GKD_DP_MAX_IFACES);
+		for (size_t i = 0; i < cfg->dp_n_ifaces; i++)
+			if (strlen(cfg->dp_ifnames[i]) == n && !strncmp(cfg->dp_ifnames[i], p, n))
+				return conf_fail(ps, "%s: %.*s twice", key, (int)n, p);
+		snprintf(cfg->dp_ifnames[cfg->dp_n_ifaces++], GKD_IFNAME_MAX, "%.*s", (int)n, p);
+		p += n;
+	}
+	if (!cfg->dp_n_ifaces)
+		return conf_fail(ps, "%s: no interface", key);
+	return 0;
+}
+
+static int set_dp_pin_dir(struct conf_parse *ps, const char *key, const char *v)
+{
+	if (v[0] != '/' || strlen(v) >= sizeof(ps->cfg->dp_pin_dir))
+		return conf_fail(ps, "%s: not an absolute path", key);
+	snprintf(ps->cfg->dp_pin_dir, sizeof(ps->cfg->dp_pin_dir), "%s", v);
+	return 0;
+}
+
+static const struct conf_key dataplane_keys[] = {
+	{ "enabled", set_dp_enabled },
+	{ "interfaces", set_dp_interfaces },
+	{ "pin_dir", set_dp_pin_dir },
+	{ "strip", set_dp_strip },
+};
+
 static const struct conf_sect_def sections[] = {
 	{ "daemon", SECT_DAEMON, false, daemon_keys, GK_ARRAY_SIZE(daemon_keys) },
 	{ "as", SECT_AS, false, as_keys, GK_ARRAY_SIZE(as_keys) },
@@ -689,6 +765,7 @@ static const struct conf_sect_def sections[] = {
 	{ "client", SECT_CLIENT, true, client_keys, GK_ARRAY_SIZE(client_keys) },
 	{ "trusted-as", SECT_TRUSTED_AS, true, tas_keys, GK_ARRAY_SIZE(tas_keys) },
 	{ "group", SECT_GROUP, true, group_keys, GK_ARRAY_SIZE(group_keys) },
+	{ "dataplane", SECT_DATAPLANE, false, dataplane_keys, GK_ARRAY_SIZE(dataplane_keys) },
 };
 
 /* --- sections ------------------------------------------------------------ */
@@ -1014,6 +1091,8 @@ void gkd_conf_defaults(struct gkd_config *cfg)
 	cfg->authz_rate = 10;
 	cfg->authz_burst = 20;
 	cfg->purge_interval = 60;
+	snprintf(cfg->dp_pin_dir, sizeof(cfg->dp_pin_dir), "%s", GK_DP_PIN_DIR);
+	cfg->dp_strip = true;
 }
 
 static int conf_open(struct conf_parse *ps, const char *path)

@@ -19,6 +19,8 @@
 #define GKD_MAX_CLIENTS 256
 #define GKD_MAX_TRUSTED_AS 8
 #define GKD_MAX_GROUPS 64
+#define GKD_DP_MAX_IFACES 8
+#define GKD_IFNAME_MAX 16 /* IF_NAMESIZE */
 
 /* [client NAME]: an ACE client the embedded AS knows (RFC 9200 client credentials). */
 struct gkd_client_conf {
@@ -92,6 +94,12 @@ struct gkd_config {
 	size_t n_trusted_as;
 	struct gkd_group_conf groups[GKD_MAX_GROUPS];
 	size_t n_groups;
+	/* [dataplane] (dpsync.c): this host's XDP/TC data plane, fed from the KDC's keys */
+	bool dp_enabled;			      /* default false */
+	char dp_ifnames[GKD_DP_MAX_IFACES][GKD_IFNAME_MAX]; /* XDP ingress and TC egress */
+	size_t dp_n_ifaces;
+	char dp_pin_dir[PATH_MAX];		      /* default GK_DP_PIN_DIR */
+	bool dp_strip;				      /* XDP strips the trailer; default true */
 };
 
 /*

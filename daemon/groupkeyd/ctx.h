@@ -12,7 +12,10 @@
 #include "store.h"
 
 struct gk_rng;
+struct gkd_kdc;
+struct gkd_notify;
 struct gkd_server;
+struct gkd_dpsync_run;
 
 struct gkd_ctx {
 	struct gkd_config *cfg; /* heap: large */
@@ -21,8 +24,13 @@ struct gkd_ctx {
 	struct gkd_loop *loop;
 	struct gkd_as as;
 	struct gkd_authz authz;
+	struct gkd_kdc *kdc;
 	struct gkd_server *server;
 	bool foreground;
+	/* notify.c, reload.c */
+	struct gkd_notify *notify; /* systemd's notify socket; a no-op handle without one */
+	int verbose;		   /* -v count: a reload recomputes the log level from it */
+	struct gkd_dpsync_run *dpsync; /* dpsync_run.c: [dataplane]; NULL when disabled */
 };
 
 #endif

@@ -9,6 +9,9 @@
 #include <time.h>
 
 #include "ctx.h"
+#include "dpsync_run.h"
+#include "notify.h"
+#include "reload.h"
 #include "server.h"
 #include "groupkey/crypto.h"
 #include "groupkey/log.h"
@@ -36,7 +39,8 @@ static void usage(FILE *f)
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
 		"\n"
-		"SIGTERM and SIGINT stop the daemon; SIGHUP is reserved for reloading.\n",
+		"SIGTERM and SIGINT stop the daemon; SIGHUP reloads the configuration\n"
+		"(applied only when valid: otherwise the running one stays and the log says why).\n",
 		GKD_DEFAULT_CONFIG);
 }
 
@@ -88,19 +92,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Each -v is one step up from the configured level: error, warning, info, debug. */
-static enum gk_log_level log_level(enum gk_log_level base, int verbose)
-{
-	static const enum gk_log_level steps[] = { GK_LOG_ERR, GK_LOG_WARN, GK_LOG_INFO,
-						   GK_LOG_DEBUG };
-	int i = 0;
-
-	while (i < 3 && steps[i] != base)
-		i++;
-	i += verbose;
-	return steps[i > 3 ? 3 : i];
-}
-
 /* The file holds PSKs: say so if anyone may read it. */
 static void warn_config_mode(const struct gkd_config *cfg)
 {
@@ -122,6 +113,24 @@ static void purge_cb(void *arg)
 		pr_err("purging expired tokens: %s", strerror(-err));
 	else if (n)
 		pr_info("purged %u expired token%s", n, n == 1 ? "" : "s");
+}
+
+/* The KDC before the server: the server makes resources for its members. */
+static int kdc_start(struct gkd_ctx *ctx)
+{
+	struct gkd_kdc_events ev;
+	char msg[CONF_ERR_MAX];
+	struct timespec ts;
+	int err;
+
+	gkd_server_kdc_events(ctx, &ev);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	err = gkd_kdc_open(ctx->cfg, ctx->store, ctx->rng, &ev,
+			   (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &ctx->kdc, msg,
+			   sizeof(msg));
+	if (err)
+		pr_err("KDC: %s", msg[0] ? msg : strerror(-err));
+	return err;
 }
 
 /* Everything up to a listening server. Undone by ctx_stop() whatever the step reached. */
@@ -154,6 +163,11 @@ static int ctx_start(struct gkd_ctx *ctx)
 		pr_info("AS-KDC key from %s", ctx->cfg->as_kdc_key_file);
 	ctx->as = (struct gkd_as){ .cfg = ctx->cfg, .store = ctx->store, .rng = ctx->rng };
 	ctx->authz = (struct gkd_authz){ .cfg = ctx->cfg, .store = ctx->store, .rng = ctx->rng };
+	err = kdc_start(ctx);
+	if (!err)
+		err = gkd_dpsync_start(ctx);
+	if (err)
+		return err;
 	err = gkd_server_start(ctx);
 	if (err)
 		pr_err("cannot start the CoAP server: %s", strerror(-err));
@@ -164,6 +178,8 @@ static void ctx_stop(struct gkd_ctx *ctx)
 {
 	if (ctx->server)
 		gkd_server_stop(ctx);
+	gkd_dpsync_stop(ctx);
+	gkd_kdc_free(ctx->kdc);
 	gk_rng_free(ctx->rng);
 	gkd_store_close(ctx->store);
 	gkd_loop_free(ctx->loop);
@@ -174,6 +190,7 @@ static int run(struct gkd_ctx *ctx)
 	const struct gkd_config *cfg = ctx->cfg;
 	uint64_t every = (uint64_t)cfg->purge_interval * 1000;
 	struct gkd_timer *purge = NULL;
+	char status[256];
 	int err;
 
 	err = gkd_timer_new(ctx->loop, every, every, purge_cb, ctx, &purge);
@@ -184,6 +201,9 @@ static int run(struct gkd_ctx *ctx)
 	pr_info("groupkeyd %s started: coap :%u, coaps :%u, AS %s, %zu group%s", GK_VERSION,
 		cfg->coap_port, cfg->coaps_port, cfg->as_enabled ? "on" : "off", cfg->n_groups,
 		cfg->n_groups == 1 ? "" : "s");
+	gkd_reload_summary(cfg, status, sizeof(status));
+	if (gkd_notify_ready(ctx->notify, ctx->loop, status))
+		pr_warn("notify: READY=1 could not be sent");
 	for (;;) {
 		int timeout = gkd_server_process(ctx);
 
@@ -195,8 +215,9 @@ static int run(struct gkd_ctx *ctx)
 		if (gkd_loop_stop_requested(ctx->loop))
 			break;
 		if (gkd_loop_take_reload(ctx->loop))
-			pr_warn("reload not supported yet (SIGHUP reserved)");
+			gkd_reload(ctx);
 	}
+	gkd_notify_stopping(ctx->notify);
 	gkd_timer_free(purge);
 	return err;
 }
@@ -234,12 +255,18 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	/* Whatever we create (the database, its WAL, the key file) is ours alone. */
 	umask(077);
-	gk_log_set_level(log_level(ctx.cfg->log_level, o.verbose));
+	ctx.verbose = o.verbose;
+	gk_log_set_syslog_prefix(gkd_stderr_is_journal());
+	gk_log_set_level(gkd_reload_log_level(ctx.cfg->log_level, o.verbose));
 	gk_log_route_libraries();
 	warn_config_mode(ctx.cfg);
+	err = gkd_notify_open(&ctx.notify);
+	if (err)
+		pr_warn("NOTIFY_SOCKET: %s: systemd will not hear from us", strerror(-err));
 	err = ctx_start(&ctx);
 	if (!err)
 		err = run(&ctx);
+	gkd_notify_close(ctx.notify);
 	ctx_stop(&ctx);
 	pr_info("groupkeyd stopped");
 out_cfg:

