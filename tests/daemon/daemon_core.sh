@@ -112,12 +112,13 @@ port_bound() # PORT
 }
 
 # Two consecutive free UDP ports; the daemon binding them is the real test of "free".
+# Below the ephemeral range (32768..), where a client's source port could take one first.
 pick_ports()
 {
 	local p i
 
 	for i in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % 12000))
 		port_bound "$p" || port_bound $((p + 1)) || { echo "$p"; return 0; }
 	done
 	return 1
