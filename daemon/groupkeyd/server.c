@@ -390,8 +390,8 @@ static void h_authz_info(coap_resource_t *res, coap_session_t *session, const co
 	if (!gkd_srv_request_body(srv, res, session, req, resp, &body))
 		return;
 	gkd_reply_init(&rep);
-	err = gkd_authz_info(&srv->ctx->authz, gkd_srv_content_format(req), body.p, body.len, wall_now(),
-			     &rep);
+	err = gkd_authz_info(&srv->ctx->authz, gkd_srv_content_format(req), body.p, body.len,
+			     wall_now(), &rep);
 	if (err)
 		pr_err("/authz-info: %s", strerror(-err));
 	gkd_srv_send_reply(res, session, req, query, resp, &rep);

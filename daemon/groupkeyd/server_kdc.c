@@ -318,7 +318,7 @@ static void kdc_call(struct gkd_server *srv, coap_resource_t *res, coap_session_
 		pr_err("kdc: no resource for %s: its GET and Observe go unanswered", rep.location);
 	if ((rep.code == GKD_CREATED || rep.code == GKD_CHANGED) && rep.location[0])
 		add_location(resp, rep.location);
-	/* libcoap registered (or cancelled) an observer: ours follows. Not on the unknown resource. */
+	/* libcoap registered (or cancelled) an observer: ours follows (not the unknown one). */
 	if ((kreq->route.res == GKD_RES_GROUP || kreq->route.res == GKD_RES_NODE) &&
 	    kreq->method == GKD_GET && res != srv->unknown)
 		gkd_srv_obs_request(srv, coap_session_get_app_data(session), &kreq->route, req,

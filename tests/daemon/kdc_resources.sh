@@ -178,14 +178,17 @@ t_plain() {
 tap_check "plain CoAP GET /ace-group/g1 and DELETE nodes/N: 4.01" t_plain
 
 t_well_known() {
+	local link
+
 	greq kr "$T/a.cbor" GET .well-known/core && out_is content_format 40 &&
 		json_get payload_text <"$T/out" >"$T/links" || return 1
 	grep -q '</ace-group/g1>;rt="groupkeyd.gm";if="ace.group";ct=261;obs' "$T/links" &&
 		grep -q '</ace-group>;if="ace.groups";ct=261' "$T/links" &&
 		grep -q '</ace-group/g1/creds>;ct=261' "$T/links" &&
 		! grep -q 'nodes' "$T/links" || { cat "$T/links"; return 1; }
+	link='rt="groupkeyd.gm";if="ace.group";ct=261;obs'
 	greq kr "$T/a.cbor" GET '.well-known/core?rt=groupkeyd.gm' &&
-		out_is payload_text '</ace-group/g1>;rt="groupkeyd.gm";if="ace.group";ct=261;obs,</ace-group/g2>;rt="groupkeyd.gm";if="ace.group";ct=261;obs,</ace-group/g3>;rt="groupkeyd.gm";if="ace.group";ct=261;obs' ||
+		out_is payload_text "</ace-group/g1>;$link,</ace-group/g2>;$link,</ace-group/g3>;$link" ||
 		return 1
 	coap-client-gnutls -B 5 -m get "$(kdc_uri kr)/.well-known/core" >"$T/cc" 2>&1
 	grep -q '</ace-group>;if="ace.groups"' "$T/cc" && ! grep -q 'groupkeyd.gm' "$T/cc" ||

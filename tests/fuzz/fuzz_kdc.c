@@ -61,9 +61,15 @@ struct harness {
 static struct harness *hs;
 
 static const char *const paths[] = {
-	"ace-group",	       "ace-group/g1",		"ace-group/g1/creds",
-	"ace-group/g1/kdc-cred", "ace-group/g1/policies", "ace-group/g1/num",
-	"ace-group/g1/nodes/%N", "ace-group/g1/nodes/%N/cred", "ace-group/g2",
+	"ace-group",
+	"ace-group/g1",
+	"ace-group/g1/creds",
+	"ace-group/g1/kdc-cred",
+	"ace-group/g1/policies",
+	"ace-group/g1/num",
+	"ace-group/g1/nodes/%N",
+	"ace-group/g1/nodes/%N/cred",
+	"ace-group/g2",
 	"ace-group/g1/nodes/s00000002",
 };
 
@@ -77,8 +83,8 @@ static void die(const char *what, int err)
 
 static void cleanup(void)
 {
-	static const char *const files[] = { "groupkeyd.db", "groupkeyd.db-wal",
-					     "groupkeyd.db-shm", "kdc-cred.key", "groupkeyd.conf" };
+	static const char *const files[] = { "groupkeyd.db", "groupkeyd.db-wal", "groupkeyd.db-shm",
+					     "kdc-cred.key", "groupkeyd.conf" };
 	char p[128];
 
 	if (!hs)
@@ -116,9 +122,9 @@ static void make_config(void)
 /* A token for fz from the AS, posted to /authz-info, validated. */
 static void make_token(struct gkd_token *out)
 {
-	static const uint8_t req[] = { 0xa2, 0x05, 0x6d, 'g', 'r', 'o', 'u', 'p', 'k', 'e', 'y',
-				       'd', '-', 'k', 'd', 'c', 0x09, 0x46, 0x81, 0x82, 0x62,
-				       'g', '1', 0x06 };
+	static const uint8_t req[] = { 0xa2, 0x05, 0x6d, 'g',  'r',  'o', 'u', 'p',
+				       'k',  'e',  'y',	 'd',  '-',  'k', 'd', 'c',
+				       0x09, 0x46, 0x81, 0x82, 0x62, 'g', '1', 0x06 };
 	struct gkd_reply rep;
 	cbor_item_t *it = NULL;
 	const uint8_t *tok;
@@ -145,11 +151,14 @@ static void make_token(struct gkd_token *out)
 	free(buf);
 }
 
-static int kdc_call(const struct gkd_token *tok, enum gkd_method m, const char *path,
-		    int cf, const uint8_t *body, size_t len, struct gkd_reply *rep)
+static int kdc_call(const struct gkd_token *tok, enum gkd_method m, const char *path, int cf,
+		    const uint8_t *body, size_t len, struct gkd_reply *rep)
 {
-	struct gkd_kdc_req req = { .tok = tok, .method = m, .content_format = cf,
-				   .payload = body, .len = len,
+	struct gkd_kdc_req req = { .tok = tok,
+				   .method = m,
+				   .content_format = cf,
+				   .payload = body,
+				   .len = len,
 				   .now_ms = (hs->now + 1) * 1000 };
 
 	gkd_kdc_route(path, strlen(path), &req.route);
@@ -165,8 +174,11 @@ static void join_a(void)
 	struct gkd_token_rec *rec = malloc(sizeof(*rec));
 	struct gk_enc ccs, body;
 	struct gkd_reply rep;
-	struct gk_gc_join j = { .scope = scope, .scope_len = sizeof(scope), .cnonce = nc,
-				.cnonce_len = sizeof(nc), .client_cred_verify = sig,
+	struct gk_gc_join j = { .scope = scope,
+				.scope_len = sizeof(scope),
+				.cnonce = nc,
+				.cnonce_len = sizeof(nc),
+				.client_cred_verify = sig,
 				.client_cred_verify_len = sizeof(sig) };
 	int err;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* Member-side RFC 9594 helpers: PoP input and signatures, Join encoding, response and file parsing. */
+/* Member-side RFC 9594 helpers: PoP input, signatures, Join encoding, responses, member files. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static int parse_hex(const char *hex, struct gk_gc_keying *k)
 	return err;
 }
 
-/* RFC 9594 §4.3.1's example: scope ["group1", "sender"], N_S 018a278f7faab55a, N_C 25a8991cd700ac01. */
+/* RFC 9594 §4.3.1: scope ["group1", "sender"], N_S 018a278f7faab55a, N_C 25a8991cd700ac01. */
 TEST(pop_input_rfc9594_example)
 {
 	size_t n_scope, n_ns, n_nc, n_want;
