@@ -10,6 +10,7 @@
 
 #include <coap3/coap.h>
 
+#include "coap_opt.h"
 #include "groupkey/coap_client.h"
 #include "groupkey/crypto.h"
 
@@ -107,82 +108,6 @@ static int on_event(coap_session_t *session, const coap_event_t event)
 	return 0;
 }
 
-static int resolve(const coap_uri_t *uri, coap_address_t *dst)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_family = AF_UNSPEC };
-	struct addrinfo *res = NULL;
-	char host[256];
-
-	if (!uri->host.length || uri->host.length >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, uri->host.s, uri->host.length);
-	host[uri->host.length] = '\0';
-	if (getaddrinfo(host, NULL, &hints, &res) || !res)
-		return -EHOSTUNREACH;
-	coap_address_init(dst);
-	dst->size = res->ai_addrlen;
-	memcpy(&dst->addr, res->ai_addr, res->ai_addrlen);
-	if (res->ai_family == AF_INET6)
-		dst->addr.sin6.sin6_port = htons(uri->port);
-	else
-		dst->addr.sin.sin_port = htons(uri->port);
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Add one Uri-Path or Uri-Query option per segment, percent-decoded (RFC 7252 §6.4). */
-static int add_segments(coap_pdu_t *pdu, uint16_t number, const uint8_t *s, size_t len, char sep)
-{
-	uint8_t seg[256];
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = 0;
-
-		while (i < len && s[i] != sep) {
-			int c = s[i];
-
-			if (c == '%') {
-				int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-				int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-
-				if (hi < 0 || lo < 0)
-					return -EINVAL;
-				c = hi << 4 | lo;
-				i += 2;
-			}
-			if (n == sizeof(seg))
-				return -EINVAL;
-			seg[n++] = (uint8_t)c;
-			i++;
-		}
-		if (!coap_add_option(pdu, number, n, seg))
-			return -EINVAL;
-		i++; /* the separator */
-	}
-	return 0;
-}
-
-static int add_uint_option(coap_pdu_t *pdu, uint16_t number, unsigned v)
-{
-	uint8_t buf[4];
-
-	return coap_add_option(pdu, number, coap_encode_var_safe(buf, sizeof(buf), v), buf) ?
-		       0 :
-		       -EINVAL;
-}
-
 static coap_pdu_t *build_pdu(coap_session_t *session, const struct gk_coap_request *req,
 			     const coap_uri_t *uri)
 {
@@ -200,15 +125,15 @@ static coap_pdu_t *build_pdu(coap_session_t *session, const struct gk_coap_reque
 		err = -EINVAL;
 	/* Options in ascending number: Uri-Path 11, Content-Format 12, Uri-Query 15, Accept 17. */
 	if (!err)
-		err = add_segments(pdu, COAP_OPTION_URI_PATH, uri->path.s, uri->path.length, '/');
+		err = gk_coap_add_segments(pdu, COAP_OPTION_URI_PATH, uri->path.s, uri->path.length, '/');
 	if (!err && req->content_format >= 0)
-		err = add_uint_option(pdu, COAP_OPTION_CONTENT_FORMAT,
+		err = gk_coap_add_uint_option(pdu, COAP_OPTION_CONTENT_FORMAT,
 				      (unsigned)req->content_format);
 	if (!err)
-		err = add_segments(pdu, COAP_OPTION_URI_QUERY, uri->query.s, uri->query.length,
+		err = gk_coap_add_segments(pdu, COAP_OPTION_URI_QUERY, uri->query.s, uri->query.length,
 				   '&');
 	if (!err && req->accept >= 0)
-		err = add_uint_option(pdu, COAP_OPTION_ACCEPT, (unsigned)req->accept);
+		err = gk_coap_add_uint_option(pdu, COAP_OPTION_ACCEPT, (unsigned)req->accept);
 	if (!err && req->payload_len &&
 	    !coap_add_data_large_request(session, pdu, req->payload_len, req->payload, NULL, NULL))
 		err = -EINVAL;
@@ -288,7 +213,7 @@ int gk_coap_request(const struct gk_coap_request *req, struct gk_coap_response *
 	coap_startup();
 	if (uri.scheme == COAP_URI_SCHEME_COAPS && !coap_dtls_is_supported())
 		return -ENOTSUP;
-	err = resolve(&uri, &dst);
+	err = gk_coap_resolve(&uri, &dst);
 	if (err)
 		return err;
 	ctx = coap_new_context(NULL);

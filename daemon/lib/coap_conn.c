@@ -17,11 +17,11 @@
 
 #include <coap3/coap.h>
 
+#include "coap_opt.h"
 #include "groupkey/coap_conn.h"
 #include "groupkey/crypto.h"
 
 #define TOKEN_MAX 8
-#define SEG_MAX 255
 
 struct gk_coap_conn {
 	coap_context_t *ctx;
@@ -214,58 +214,6 @@ static int on_event(coap_session_t *session, const coap_event_t event)
 
 /* --- requests ------------------------------------------------------------------ */
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* One option per sep-separated segment of s, percent-decoded. */
-static int add_segments(coap_pdu_t *pdu, uint16_t number, const char *s, size_t len, char sep)
-{
-	uint8_t seg[SEG_MAX];
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = 0;
-
-		for (; i < len && s[i] != sep; i++) {
-			int ch = (unsigned char)s[i];
-
-			if (ch == '%') {
-				int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-				int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-
-				if (hi < 0 || lo < 0)
-					return -EINVAL;
-				ch = hi << 4 | lo;
-				i += 2;
-			}
-			if (n == sizeof(seg))
-				return -EINVAL;
-			seg[n++] = (uint8_t)ch;
-		}
-		if (!coap_add_option(pdu, number, n, seg))
-			return -EINVAL;
-		i++;
-	}
-	return 0;
-}
-
-static int add_uint(coap_pdu_t *pdu, uint16_t number, unsigned v)
-{
-	uint8_t buf[4];
-
-	return coap_add_option(pdu, number, coap_encode_var_safe(buf, sizeof(buf), v), buf) ?
-		       0 :
-		       -EINVAL;
-}
-
 struct req_spec {
 	enum gk_coap_method method;
 	const char *path;
@@ -295,13 +243,14 @@ static coap_pdu_t *build(struct gk_coap_conn *c, const struct req_spec *r, uint8
 	if (!coap_add_token(pdu, *token_len, token))
 		err = -EINVAL;
 	if (!err && r->observe >= 0)
-		err = add_uint(pdu, COAP_OPTION_OBSERVE, (unsigned)r->observe);
+		err = gk_coap_add_uint_option(pdu, COAP_OPTION_OBSERVE, (unsigned)r->observe);
 	if (!err)
-		err = add_segments(pdu, COAP_OPTION_URI_PATH, r->path, plen, '/');
+		err = gk_coap_add_segments(pdu, COAP_OPTION_URI_PATH, (const uint8_t *)r->path, plen, '/');
 	if (!err && r->content_format >= 0)
-		err = add_uint(pdu, COAP_OPTION_CONTENT_FORMAT, (unsigned)r->content_format);
+		err = gk_coap_add_uint_option(pdu, COAP_OPTION_CONTENT_FORMAT, (unsigned)r->content_format);
 	if (!err && q)
-		err = add_segments(pdu, COAP_OPTION_URI_QUERY, q + 1, strlen(q + 1), '&');
+		err = gk_coap_add_segments(pdu, COAP_OPTION_URI_QUERY, (const uint8_t *)q + 1, strlen(q + 1),
+					   '&');
 	if (!err && r->len &&
 	    !coap_add_data_large_request(c->session, pdu, r->len, r->payload, NULL, NULL))
 		err = -EINVAL;
@@ -411,29 +360,6 @@ int gk_coap_conn_observe(struct gk_coap_conn *c, const char *path, unsigned dura
 
 /* --- connection ------------------------------------------------------------------ */
 
-static int resolve(const coap_uri_t *uri, coap_address_t *dst)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_family = AF_UNSPEC };
-	struct addrinfo *res = NULL;
-	char host[256];
-
-	if (!uri->host.length || uri->host.length >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, uri->host.s, uri->host.length);
-	host[uri->host.length] = '\0';
-	if (getaddrinfo(host, NULL, &hints, &res) || !res)
-		return -EHOSTUNREACH;
-	coap_address_init(dst);
-	dst->size = res->ai_addrlen;
-	memcpy(&dst->addr, res->ai_addr, res->ai_addrlen);
-	if (res->ai_family == AF_INET6)
-		dst->addr.sin6.sin6_port = htons(uri->port);
-	else
-		dst->addr.sin.sin_port = htons(uri->port);
-	freeaddrinfo(res);
-	return 0;
-}
-
 static int check_cfg(const struct gk_coap_conn_cfg *cfg, const coap_uri_t *uri)
 {
 	if (uri->scheme == COAP_URI_SCHEME_COAP)
@@ -476,7 +402,7 @@ int gk_coap_conn_open(const struct gk_coap_conn_cfg *cfg, struct gk_coap_conn **
 	coap_startup();
 	err = check_cfg(cfg, &uri);
 	if (!err)
-		err = resolve(&uri, &dst);
+		err = gk_coap_resolve(&uri, &dst);
 	if (err)
 		return err;
 	c = calloc(1, sizeof(*c));
