@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "group.h"
+#include "groupkey/ace_client.h"
 #include "groupkey/crypto.h"
 #include "groupkey/cwt.h"
 #include "groupkey/err.h"
@@ -123,22 +124,6 @@ static void group_usage(FILE *f, const char *cmd)
 
 /* --- shared ------------------------------------------------------------------ */
 
-static int kid_identity(const struct gk_cose_key *pop, uint8_t **out, size_t *len)
-{
-	struct gk_enc e;
-
-	gk_enc_init(&e);
-	gk_enc_map(&e, 1);
-	gk_enc_uint(&e, GK_CWT_CNF);
-	gk_enc_map(&e, 1);
-	gk_enc_uint(&e, GK_CNF_COSE_KEY);
-	gk_enc_map(&e, 2);
-	gk_enc_uint(&e, GK_COSE_KEY_KTY);
-	gk_enc_uint(&e, GK_COSE_KTY_SYMMETRIC);
-	gk_enc_uint(&e, GK_COSE_KEY_KID);
-	gk_enc_bstr(&e, pop->kid, pop->kid_len);
-	return gk_enc_finish(&e, out, len);
-}
 
 int group_connect(struct cli_ctx *ctx, const struct group_args *a, bool identity_token,
 		  struct group_conn *gc)
@@ -156,7 +141,7 @@ int group_connect(struct cli_ctx *ctx, const struct group_args *a, bool identity
 		cli_error(ctx, "no_pop_key", "%s: no PoP key (cnf) in the file", a->token);
 		goto out_fail;
 	}
-	err = identity_token ? 0 : kid_identity(&gc->b.pop, &id, &id_len);
+	err = identity_token ? 0 : gk_ace_kid_identity_buf(&gc->b.pop, &id, &id_len);
 	if (err) {
 		cli_error(ctx, gk_errname(err), "PSK identity: %s", gk_strerror(err));
 		goto out_fail;

@@ -6,14 +6,12 @@
 #include <string.h>
 
 #include "group.h"
+#include "groupkey/ace_client.h"
 #include "groupkey/crypto.h"
 #include "groupkey/cwt.h"
 #include "groupkey/err.h"
 #include "groupkey/util.h"
 
-#define CF_CWT 61
-#define CF_ACE_GROUPCOMM 261
-#define ACE_KDCCHALLENGE 46
 #define KEY_FILE_MAX 1024
 #define URI_MAX 512
 
@@ -96,139 +94,54 @@ static int cred_setup(struct cli_ctx *ctx, const struct group_args *a, struct jo
 
 /* --- token transfer (RFC 9200 §5.10.1) --------------------------------------- */
 
-/* coap://HOST:5683/authz-info from coaps://HOST[:PORT][/...]. */
-static int default_authz_uri(const char *kdc, char *out, size_t len)
-{
-	const char *host = strstr(kdc, "://"), *end;
-	int n;
-
-	if (!host)
-		return -EINVAL;
-	host += 3;
-	if (*host == '[')
-		end = strchr(host, ']') ? strchr(host, ']') + 1 : NULL;
-	else
-		end = host + strcspn(host, ":/");
-	if (!end || end == host)
-		return -EINVAL;
-	n = snprintf(out, len, "coap://%.*s:5683/authz-info", (int)(end - host), host);
-	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
-}
-
 static int post_token(struct cli_ctx *ctx, const struct group_args *a, const struct cli_bundle *b,
 		      struct join_state *st)
 {
-	struct gk_coap_request req = { .method = GK_COAP_POST,
-				       .content_format = CF_CWT,
-				       .accept = GK_COAP_NO_FORMAT,
-				       .payload = b->token,
-				       .payload_len = b->token_len,
-				       .timeout_ms = a->timeout_ms };
 	struct gk_coap_response resp = { 0 };
-	cbor_item_t *it = NULL;
-	const uint8_t *ns;
 	char uri[URI_MAX];
-	int err, ret = CLI_FAIL;
+	int err;
 
 	err = a->authz_info ? cli_coap_uri(a->authz_info, "/authz-info", uri, sizeof(uri)) :
-			      default_authz_uri(a->kdc, uri, sizeof(uri));
+			      gk_ace_default_authz_uri(a->kdc, uri, sizeof(uri));
 	if (err)
 		return cli_usage_error("bad --authz-info / --kdc URI");
-	req.uri = uri;
-	err = gk_coap_request(&req, &resp);
-	if (err)
-		return cli_coap_failed(ctx, uri, err);
-	if (resp.code != 201) {
-		ret = cli_coap_refused(ctx, "KDC /authz-info", &resp);
-		goto out;
+	err = gk_ace_token_post(uri, b->token, b->token_len, a->timeout_ms, st->ns, sizeof(st->ns),
+				&st->ns_len, &resp);
+	if (err == -EACCES) {
+		err = cli_coap_refused(ctx, "KDC /authz-info", &resp);
+		gk_coap_response_free(&resp);
+		return err;
 	}
-	if (gk_cbor_decode(resp.payload, resp.payload_len, NULL, &it) || !cbor_isa_map(it) ||
-	    gk_cbor_get_bstr(gk_cbor_map_get_int(it, ACE_KDCCHALLENGE), &ns, &st->ns_len) ||
-	    !st->ns_len || st->ns_len > sizeof(st->ns)) {
-		st->ns_len = 0;
-		cli_error(ctx, "bad_response", "/authz-info: no kdcchallenge (46) in the answer");
-		goto out;
-	}
-	memcpy(st->ns, ns, st->ns_len);
-	ret = CLI_OK;
-out:
-	if (it)
-		cbor_decref(&it);
-	gk_coap_response_free(&resp);
-	return ret;
+	if (err == -GK_EMISSING)
+		return cli_error(ctx, "bad_response",
+				 "/authz-info: no kdcchallenge (46) in the answer");
+	return err ? cli_coap_failed(ctx, uri, err) : CLI_OK;
 }
 
 /* --- the Join --------------------------------------------------------------- */
-
-static int join_body(const struct group_args *a, struct join_state *st, struct gk_enc *e)
-{
-	uint8_t sig[GK_GC_SIG_LEN];
-	struct gk_gc_join j = { .scope = st->scope.buf,
-				.scope_len = st->scope.len,
-				.get_creds = a->get_creds,
-				.cnonce = st->nc,
-				.cnonce_len = sizeof(st->nc),
-				.control_uri = a->control_uri };
-	int err;
-
-	if (st->has_cred) {
-		/* Without N_S yet the KDC answers with one before it looks at the PoP. */
-		err = gk_gc_pop_sign(st->rng, st->cred.d, st->scope.buf, st->scope.len, st->ns,
-				     st->ns_len, st->nc, sizeof(st->nc), sig);
-		if (err)
-			return err;
-		j.client_cred = st->ccs.buf;
-		j.client_cred_len = st->ccs.len;
-		j.client_cred_verify = sig;
-		j.client_cred_verify_len = sizeof(sig);
-	}
-	return gk_gc_join_encode(e, &j);
-}
 
 /* POST, and once more with the N_S of a 4.00 kdcchallenge (docs/profile.md REQ15). */
 static int join_exchange(struct cli_ctx *ctx, const struct group_args *a, struct group_conn *gc,
 			 struct join_state *st, struct gk_coap_msg *m)
 {
-	char path[128];
+	struct gk_gc_join_params p = { .group = a->group,
+				       .roles = a->roles,
+				       .get_creds = a->get_creds,
+				       .control_uri = a->control_uri };
+	int err;
 
-	snprintf(path, sizeof(path), "ace-group/%s", a->group);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct gk_enc e;
-		int err;
-
-		gk_enc_init(&e);
-		err = join_body(a, st, &e);
-		if (!err)
-			err = gk_coap_conn_request(gc->conn, GK_COAP_POST, path, CF_ACE_GROUPCOMM,
-						   e.buf, e.len, m);
-		gk_enc_free(&e);
-		if (err)
-			return err == -ENOMEM || err == -EINVAL ?
-				       cli_error(ctx, gk_errname(err), "Join: %s",
-						 gk_strerror(err)) :
-				       cli_coap_failed(ctx, gc->uri, err);
-		if (attempt || m->code != 400 || m->content_format != CF_ACE_GROUPCOMM ||
-		    gk_gc_kdcchallenge(m->payload, m->payload_len, st->ns, sizeof(st->ns),
-				       &st->ns_len))
-			return CLI_OK;
-		gk_coap_msg_free(m);
+	if (st->has_cred) {
+		p.ccs = st->ccs.buf;
+		p.ccs_len = st->ccs.len;
+		p.d = st->cred.d;
 	}
-	return CLI_OK;
-}
-
-/* "ace-group/G/nodes/N" -> N */
-static int node_of(const char *location, const char *group, char *node, size_t cap)
-{
-	char prefix[GK_GROUP_NAME_MAX + 20];
-	size_t n;
-
-	snprintf(prefix, sizeof(prefix), "ace-group/%s/nodes/", group);
-	n = strlen(prefix);
-	if (strncmp(location, prefix, n) || !location[n] || strchr(location + n, '/') ||
-	    strlen(location + n) >= cap)
-		return -EINVAL;
-	snprintf(node, cap, "%s", location + n);
-	return 0;
+	err = gk_gc_join_exchange(gc->conn, st->rng, &p, st->ns, sizeof(st->ns), &st->ns_len,
+				  st->nc, m);
+	if (!err)
+		return CLI_OK;
+	return err == -ENOMEM || err == -EINVAL ?
+		       cli_error(ctx, gk_errname(err), "Join: %s", gk_strerror(err)) :
+		       cli_coap_failed(ctx, gc->uri, err);
 }
 
 static int join_print(struct cli_ctx *ctx, const struct group_args *a, const struct gk_gc_keying *k,
@@ -260,56 +173,34 @@ static int join_finish(struct cli_ctx *ctx, const struct group_args *a, struct j
 		       const struct gk_coap_msg *m)
 {
 	struct gk_gc_member *mf = NULL;
-	struct gk_gc_keying k;
+	struct gk_gc_keying k = { 0 };
 	int err, ret = CLI_FAIL;
 
 	if (m->code != 201 && m->code != 204)
 		return group_refused(ctx, m);
-	err = gk_gc_keying_parse(m->payload, m->payload_len, &k);
-	if (err)
-		return cli_error(ctx, "bad_response", "Join Response: %s", gk_strerror(err));
-	/* docs/profile.md REQ8, REQ21: every Join Response carries the KDC's credential and PoP. */
-	err = k.kdc_cred_len && k.kdc_nonce_len ?
-		      gk_gc_kdc_cred_verify(k.kdc_cred, k.kdc_cred_len, st->nc, sizeof(st->nc),
-					    k.kdc_nonce, k.kdc_nonce_len, k.kdc_cred_verify,
-					    k.kdc_cred_verify_len) :
-		      -GK_EMISSING;
-	if (err) {
-		cli_error(ctx, gk_errname(err), "kdc_cred_verify: %s", gk_strerror(err));
-		goto out;
-	}
 	mf = calloc(1, sizeof(*mf));
-	if (!mf || !k.has_sender_id) {
-		cli_error(ctx, mf ? "bad_response" : "nomem",
-			  mf ? "Join Response without sender_id (-65537)" : "out of memory");
-		goto out;
-	}
-	snprintf(mf->kdc, sizeof(mf->kdc), "%s", a->kdc);
-	snprintf(mf->group, sizeof(mf->group), "%s", a->group);
-	snprintf(mf->location, sizeof(mf->location), "%s", m->location);
-	if (node_of(m->location, a->group, mf->node, sizeof(mf->node))) {
+	if (!mf)
+		return cli_error(ctx, "nomem", "out of memory");
+	err = gk_gc_join_result(m, a->group, st->nc, &k, mf);
+	if (err == -EBADMSG)
 		cli_error(ctx, "bad_response", "Location-Path '%s' is not ace-group/%s/nodes/N",
 			  m->location, a->group);
+	else if (err == -GK_EMISSING && k.kdc_cred_len && k.kdc_nonce_len)
+		cli_error(ctx, "bad_response", "Join Response without sender_id (-65537)");
+	else if (err == -GK_EMISSING || err == -GK_EBADSIG || err == -GK_EKEY)
+		cli_error(ctx, gk_errname(err), "kdc_cred_verify: %s", gk_strerror(err));
+	else if (err)
+		cli_error(ctx, "bad_response", "Join Response: %s", gk_strerror(err));
+	if (err)
 		goto out;
-	}
-	mf->sender_id = k.sender_id;
+	snprintf(mf->kdc, sizeof(mf->kdc), "%s", a->kdc);
 	mf->roles = a->roles;
-	mf->num = k.num;
-	memcpy(mf->key, k.k, sizeof(mf->key));
-	mf->exp = k.exp;
-	mf->exi = k.exi;
-	memcpy(mf->cnonce, st->nc, sizeof(st->nc));
-	mf->cnonce_len = sizeof(st->nc);
-	memcpy(mf->kdc_cred, k.kdc_cred, k.kdc_cred_len);
-	mf->kdc_cred_len = k.kdc_cred_len;
 	if (a->out && group_save_member(ctx, a->out, mf))
 		goto out;
 	ret = join_print(ctx, a, &k, mf, m->code);
 out:
-	if (mf) {
-		gk_wipe(mf, sizeof(*mf));
-		free(mf);
-	}
+	gk_wipe(mf, sizeof(*mf));
+	free(mf);
 	gk_wipe(&k, sizeof(k));
 	return ret;
 }
@@ -323,8 +214,6 @@ static int join_prepare(struct cli_ctx *ctx, const struct group_args *a, struct 
 	err = gk_rng_new(&st->rng);
 	if (!err)
 		err = gk_scope_entry_encode(&st->scope, &e, false);
-	if (!err)
-		err = gk_random(st->rng, st->nc, sizeof(st->nc));
 	if (err)
 		return cli_error(ctx, gk_errname(err), "cannot prepare the Join: %s",
 				 gk_strerror(err));

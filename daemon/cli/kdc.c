@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "remote.h"
+#include "groupkey/ace_client.h"
 #include "groupkey/crypto.h"
 #include "groupkey/cwt.h"
 #include "groupkey/err.h"
@@ -34,23 +35,6 @@ static void kdc_usage(FILE *f)
 		"TOKENFILE is a token bundle saved by `groupkey token request -o` (see token --help).\n");
 }
 
-/* RFC 9202 §3.3: {cnf: {COSE_Key: {kty: Symmetric, kid: kid}}}. */
-static int kid_identity(const struct gk_cose_key *pop, uint8_t **out, size_t *len)
-{
-	struct gk_enc e;
-
-	gk_enc_init(&e);
-	gk_enc_map(&e, 1);
-	gk_enc_uint(&e, GK_CWT_CNF);
-	gk_enc_map(&e, 1);
-	gk_enc_uint(&e, GK_CNF_COSE_KEY);
-	gk_enc_map(&e, 2);
-	gk_enc_uint(&e, GK_COSE_KEY_KTY);
-	gk_enc_uint(&e, GK_COSE_KTY_SYMMETRIC);
-	gk_enc_uint(&e, GK_COSE_KEY_KID);
-	gk_enc_bstr(&e, pop->kid, pop->kid_len);
-	return gk_enc_finish(&e, out, len);
-}
 
 static int groups_request(const struct gk_scope *groups, uint8_t **out, size_t *len)
 {
@@ -247,7 +231,7 @@ static int fetch_groups(struct cli_ctx *ctx, struct fetch_args *a)
 	if (ret)
 		goto out;
 	ret = CLI_FAIL;
-	err = a->identity_token ? 0 : kid_identity(&b.pop, &id, &id_len);
+	err = a->identity_token ? 0 : gk_ace_kid_identity_buf(&b.pop, &id, &id_len);
 	if (!err)
 		err = groups_request(&a->groups, &body, &body_len);
 	if (err) {
