@@ -323,8 +323,33 @@ int gk_coap_conn_request(struct gk_coap_conn *c, enum gk_coap_method method, con
 	return err;
 }
 
-int gk_coap_conn_observe(struct gk_coap_conn *c, const char *path, unsigned duration_ms,
-			 int (*cb)(void *arg, const struct gk_coap_msg *msg), void *arg)
+/* Until the observation ends or end (ms, monotonic), calling tick every tick_ms. */
+static int observe_wait(struct gk_coap_conn *c, uint64_t end, int (*tick)(void *arg),
+			unsigned tick_ms, void *arg)
+{
+	while (!c->obs_ended) {
+		uint64_t now = mono_ms(), until = end;
+		int err;
+
+		if (tick && now + tick_ms < until)
+			until = now + tick_ms;
+		err = run_until(c, &c->obs_ended, until);
+		if (err != -ETIMEDOUT)
+			return err;
+		if (until >= end)
+			return 0;
+		err = tick(arg);
+		if (err) {
+			c->obs_ret = err;
+			c->obs_ended = true;
+		}
+	}
+	return 0;
+}
+
+int gk_coap_conn_observe_tick(struct gk_coap_conn *c, const char *path, unsigned duration_ms,
+			      int (*cb)(void *arg, const struct gk_coap_msg *msg),
+			      int (*tick)(void *arg), unsigned tick_ms, void *arg)
 {
 	struct req_spec r = { .method = GK_COAP_GET,
 			      .path = path,
@@ -334,6 +359,8 @@ int gk_coap_conn_observe(struct gk_coap_conn *c, const char *path, unsigned dura
 	coap_binary_t tok;
 	int err;
 
+	if (tick && !tick_ms)
+		return -EINVAL;
 	c->obs_cb = cb;
 	c->obs_arg = arg;
 	c->obs_ret = 0;
@@ -342,11 +369,8 @@ int gk_coap_conn_observe(struct gk_coap_conn *c, const char *path, unsigned dura
 	c->obs_active = true;
 	/* The first response goes through on_notification() too (same token). */
 	err = send_and_wait(c, &r, c->obs_token, &c->obs_token_len, NULL);
-	if (!err && !c->obs_ended) {
-		err = run_until(c, &c->obs_ended, end);
-		if (err == -ETIMEDOUT)
-			err = 0;
-	}
+	if (!err && !c->obs_ended)
+		err = observe_wait(c, end, tick, tick_ms, arg);
 	if (!c->obs_ended || c->obs_ret != -ECONNABORTED) {
 		tok.s = c->obs_token;
 		tok.length = c->obs_token_len;
@@ -356,6 +380,12 @@ int gk_coap_conn_observe(struct gk_coap_conn *c, const char *path, unsigned dura
 	}
 	c->obs_active = false;
 	return err ? err : c->obs_ret;
+}
+
+int gk_coap_conn_observe(struct gk_coap_conn *c, const char *path, unsigned duration_ms,
+			 int (*cb)(void *arg, const struct gk_coap_msg *msg), void *arg)
+{
+	return gk_coap_conn_observe_tick(c, path, duration_ms, cb, NULL, 0, arg);
 }
 
 /* --- connection ------------------------------------------------------------------ */

@@ -68,6 +68,16 @@ int gk_coap_conn_request(struct gk_coap_conn *c, enum gk_coap_method method, con
 int gk_coap_conn_observe(struct gk_coap_conn *c, const char *path, unsigned duration_ms,
 			 int (*cb)(void *arg, const struct gk_coap_msg *msg), void *arg);
 
+/*
+ * The same, and tick(arg) every tick_ms while waiting (a long-lived
+ * observer's housekeeping). tick may send requests on c itself; a non-zero
+ * return ends the observation and is returned. -EINVAL for tick without
+ * tick_ms.
+ */
+int gk_coap_conn_observe_tick(struct gk_coap_conn *c, const char *path, unsigned duration_ms,
+			      int (*cb)(void *arg, const struct gk_coap_msg *msg),
+			      int (*tick)(void *arg), unsigned tick_ms, void *arg);
+
 void gk_coap_msg_free(struct gk_coap_msg *m);
 
 #endif
