@@ -14,72 +14,20 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "conf_int.h"
 #include "keyfile.h"
 #include "groupkey/crypto.h"
 #include "groupkey/dataplane.h"
 #include "groupkey/err.h"
 #include "groupkey/util.h"
 
-#define CONF_LINE_MAX 1024 /* our read buffer; the reader enforces inih's shorter limit */
-#define CONF_KEYS_MAX 12
 #define CONF_MSG_MAX 256
 #define AS_KDC_KEY_NAME "as-kdc.key"
 #define AS_KDC_KEY_LEN 16
 #define KEY_FILE_MAX 4096
 
-enum conf_sect {
-	SECT_DAEMON,
-	SECT_AS,
-	SECT_KDC,
-	SECT_CLIENT,
-	SECT_TRUSTED_AS,
-	SECT_GROUP,
-	SECT_DATAPLANE,
-	SECT_NR,
-};
-
-/* Where one section instance and each of its keys were set: duplicates and late checks. */
-struct conf_inst {
-	unsigned line;
-	unsigned key_line[CONF_KEYS_MAX]; /* 0: not set */
-};
-
-struct conf_parse;
-
-struct conf_key {
-	const char *name;
-	int (*set)(struct conf_parse *ps, const char *key, const char *val);
-};
-
-struct conf_sect_def {
-	const char *name;
-	enum conf_sect id;
-	bool named; /* [client NAME]: repeated, one instance per NAME */
-	const struct conf_key *keys;
-	size_t n_keys;
-};
-
-struct conf_parse {
-	struct gkd_config *cfg;
-	FILE *f;
-	unsigned lineno;
-	unsigned err_line; /* line of the first error, 0 while there is none */
-	char *err;
-	size_t err_len;
-	const struct conf_sect_def *def; /* the section being read; NULL before the first */
-	struct conf_inst *cur;
-	size_t idx; /* index of the current client / trusted-as / group */
-	struct conf_inst single[SECT_NR]; /* indexed by the singleton sections' ids */
-	struct conf_inst clients[GKD_MAX_CLIENTS];
-	struct conf_inst tas[GKD_MAX_TRUSTED_AS];
-	struct conf_inst groups[GKD_MAX_GROUPS];
-	char tas_name[GKD_MAX_TRUSTED_AS][GKD_ID_MAX + 1];
-	char buf[CONF_LINE_MAX];
-};
-
 /* Record the first error as "FILE:LINE: message"; later ones would only be its echoes. */
-__attribute__((format(printf, 3, 4))) static int conf_fail_at(struct conf_parse *ps, unsigned line,
-							      const char *fmt, ...)
+int conf_fail_at(struct conf_parse *ps, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -96,11 +44,9 @@ __attribute__((format(printf, 3, 4))) static int conf_fail_at(struct conf_parse 
 	return -EINVAL;
 }
 
-#define conf_fail(ps, ...) conf_fail_at(ps, (ps)->lineno, __VA_ARGS__)
-
 /* --- value parsers ------------------------------------------------------- */
 
-static int parse_uint(struct conf_parse *ps, const char *key, const char *v, uint64_t min,
+int conf_parse_uint(struct conf_parse *ps, const char *key, const char *v, uint64_t min,
 		      uint64_t max, uint64_t *out)
 {
 	unsigned long long n;
@@ -119,18 +65,18 @@ static int parse_uint(struct conf_parse *ps, const char *key, const char *v, uin
 	return 0;
 }
 
-static int parse_u32(struct conf_parse *ps, const char *key, const char *v, uint32_t min,
+int conf_parse_u32(struct conf_parse *ps, const char *key, const char *v, uint32_t min,
 		     uint32_t max, uint32_t *out)
 {
 	uint64_t n;
-	int err = parse_uint(ps, key, v, min, max, &n);
+	int err = conf_parse_uint(ps, key, v, min, max, &n);
 
 	if (!err)
 		*out = (uint32_t)n;
 	return err;
 }
 
-static int parse_bool(struct conf_parse *ps, const char *key, const char *v, bool *out)
+int conf_parse_bool(struct conf_parse *ps, const char *key, const char *v, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -157,7 +103,7 @@ static bool name_ok(const char *v)
 	return true;
 }
 
-static int parse_name(struct conf_parse *ps, const char *key, const char *v, char *out, size_t cap)
+int conf_parse_name(struct conf_parse *ps, const char *key, const char *v, char *out, size_t cap)
 {
 	if (!name_ok(v))
 		return conf_fail(ps, "%s: '%s' is not 1..%d printable characters without spaces",
@@ -167,7 +113,7 @@ static int parse_name(struct conf_parse *ps, const char *key, const char *v, cha
 }
 
 /* Hex of min..max bytes into out. The value may be a secret: never echoed. */
-static int parse_hex(struct conf_parse *ps, const char *key, const char *v, size_t min, size_t max,
+int conf_parse_hex(struct conf_parse *ps, const char *key, const char *v, size_t min, size_t max,
 		     uint8_t *out, size_t *out_len)
 {
 	uint8_t *bin;
@@ -188,7 +134,7 @@ static int parse_hex(struct conf_parse *ps, const char *key, const char *v, size
 }
 
 /* "sender, receiver" -> role bitmap; unknown, empty and repeated roles are refused. */
-static int parse_roles(struct conf_parse *ps, const char *key, const char *v, uint32_t *roles)
+int conf_parse_roles(struct conf_parse *ps, const char *key, const char *v, uint32_t *roles)
 {
 	const char *p = v;
 
@@ -332,10 +278,10 @@ static int set_listen(struct conf_parse *ps, const char *key, const char *v)
 	return 0;
 }
 
-static int set_port(struct conf_parse *ps, const char *key, const char *v, uint16_t *port)
+int conf_parse_port(struct conf_parse *ps, const char *key, const char *v, uint16_t *port)
 {
 	uint32_t n;
-	int err = parse_u32(ps, key, v, 1, 65535, &n);
+	int err = conf_parse_u32(ps, key, v, 1, 65535, &n);
 
 	if (!err)
 		*port = (uint16_t)n;
@@ -344,12 +290,12 @@ static int set_port(struct conf_parse *ps, const char *key, const char *v, uint1
 
 static int set_coap_port(struct conf_parse *ps, const char *key, const char *v)
 {
-	return set_port(ps, key, v, &ps->cfg->coap_port);
+	return conf_parse_port(ps, key, v, &ps->cfg->coap_port);
 }
 
 static int set_coaps_port(struct conf_parse *ps, const char *key, const char *v)
 {
-	return set_port(ps, key, v, &ps->cfg->coaps_port);
+	return conf_parse_port(ps, key, v, &ps->cfg->coaps_port);
 }
 
 static const struct conf_key daemon_keys[] = {
@@ -364,17 +310,17 @@ static const struct conf_key daemon_keys[] = {
 
 static int set_as_enabled(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_bool(ps, key, v, &ps->cfg->as_enabled);
+	return conf_parse_bool(ps, key, v, &ps->cfg->as_enabled);
 }
 
 static int set_as_issuer(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_name(ps, key, v, ps->cfg->as_issuer, sizeof(ps->cfg->as_issuer));
+	return conf_parse_name(ps, key, v, ps->cfg->as_issuer, sizeof(ps->cfg->as_issuer));
 }
 
 static int set_token_lifetime(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 1, 30 * 86400, &ps->cfg->token_lifetime);
+	return conf_parse_u32(ps, key, v, 1, 30 * 86400, &ps->cfg->token_lifetime);
 }
 
 static const struct conf_key as_keys[] = {
@@ -387,7 +333,7 @@ static const struct conf_key as_keys[] = {
 
 static int set_audience(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_name(ps, key, v, ps->cfg->kdc_audience, sizeof(ps->cfg->kdc_audience));
+	return conf_parse_name(ps, key, v, ps->cfg->kdc_audience, sizeof(ps->cfg->kdc_audience));
 }
 
 static int as_kdc_key_once(struct conf_parse *ps, const char *key)
@@ -436,7 +382,7 @@ static int set_as_kdc_key_file(struct conf_parse *ps, const char *key, const cha
 static int set_max_payload(struct conf_parse *ps, const char *key, const char *v)
 {
 	uint64_t n;
-	int err = parse_uint(ps, key, v, 256, 65536, &n);
+	int err = conf_parse_uint(ps, key, v, 256, 65536, &n);
 
 	if (!err)
 		ps->cfg->max_payload = (size_t)n;
@@ -445,20 +391,26 @@ static int set_max_payload(struct conf_parse *ps, const char *key, const char *v
 
 static int set_authz_rate(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 0, 100000, &ps->cfg->authz_rate);
+	return conf_parse_u32(ps, key, v, 0, 100000, &ps->cfg->authz_rate);
 }
 
 static int set_authz_burst(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 1, 100000, &ps->cfg->authz_burst);
+	return conf_parse_u32(ps, key, v, 1, 100000, &ps->cfg->authz_burst);
 }
 
 static int set_purge_interval(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 1, 86400, &ps->cfg->purge_interval);
+	return conf_parse_u32(ps, key, v, 1, 86400, &ps->cfg->purge_interval);
+}
+
+static int set_kdc_enabled(struct conf_parse *ps, const char *key, const char *v)
+{
+	return conf_parse_bool(ps, key, v, &ps->cfg->kdc_enabled);
 }
 
 static const struct conf_key kdc_keys[] = {
+	{ "enabled", set_kdc_enabled },
 	{ "audience", set_audience },
 	{ "as_kdc_key", set_as_kdc_key },
 	{ "as_kdc_key_file", set_as_kdc_key_file },
@@ -474,7 +426,7 @@ static int set_client_psk(struct conf_parse *ps, const char *key, const char *v)
 {
 	struct gkd_client_conf *c = &ps->cfg->clients[ps->idx];
 
-	return parse_hex(ps, key, v, 16, GKD_PSK_MAX, c->psk, &c->psk_len);
+	return conf_parse_hex(ps, key, v, 16, GKD_PSK_MAX, c->psk, &c->psk_len);
 }
 
 /* One "GROUP:ROLE[,ROLE]" entry, spaces allowed around the parts, into allowed. */
@@ -495,7 +447,7 @@ static int add_scope_entry(struct conf_parse *ps, const char *key, const char *p
 		;
 	if (!gk_group_name_valid(entry, g))
 		return conf_fail(ps, "%s: '%.*s' is not a valid group name", key, (int)g, entry);
-	err = parse_roles(ps, key, colon + 1, &roles);
+	err = conf_parse_roles(ps, key, colon + 1, &roles);
 	if (err)
 		return err;
 	len = (size_t)snprintf(norm, sizeof(norm), "%.*s:", (int)g, entry);
@@ -548,7 +500,7 @@ static int set_tas_issuer(struct conf_parse *ps, const char *key, const char *v)
 {
 	struct gkd_trusted_as_conf *t = &ps->cfg->trusted_as[ps->idx];
 
-	return parse_name(ps, key, v, t->issuer, sizeof(t->issuer));
+	return conf_parse_name(ps, key, v, t->issuer, sizeof(t->issuer));
 }
 
 static int set_tas_key(struct conf_parse *ps, const char *key, const char *v)
@@ -609,74 +561,81 @@ static const struct conf_key tas_keys[] = {
 
 static int set_group_roles(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_roles(ps, key, v, &ps->cfg->groups[ps->idx].roles);
+	return conf_parse_roles(ps, key, v, &ps->cfg->groups[ps->idx].roles);
 }
 
-/* A multicast address: 224.0.0.0/4 or ff00::/8. */
-static int set_group_address(struct conf_parse *ps, const char *key, const char *v)
+int conf_parse_mcast(struct conf_parse *ps, const char *key, const char *v, char *text,
+		     size_t cap, int *family, uint8_t addr[16])
 {
-	struct gkd_group_conf *g = &ps->cfg->groups[ps->idx];
 	struct in6_addr a6;
 	struct in_addr a4;
 
-	if (strlen(v) < sizeof(g->address) && inet_pton(AF_INET, v, &a4) == 1) {
+	if (strlen(v) < cap && inet_pton(AF_INET, v, &a4) == 1) {
 		if (!IN_MULTICAST(ntohl(a4.s_addr)))
 			return conf_fail(ps, "%s: %s is not an IPv4 multicast address (224/4)", key,
 					 v);
-		g->family = AF_INET;
-		memcpy(g->addr, &a4, sizeof(a4));
-	} else if (strlen(v) < sizeof(g->address) && inet_pton(AF_INET6, v, &a6) == 1) {
+		*family = AF_INET;
+		memset(addr, 0, 16);
+		memcpy(addr, &a4, sizeof(a4));
+	} else if (strlen(v) < cap && inet_pton(AF_INET6, v, &a6) == 1) {
 		if (!IN6_IS_ADDR_MULTICAST(&a6))
 			return conf_fail(ps, "%s: %s is not an IPv6 multicast address (ff00::/8)",
 					 key, v);
-		g->family = AF_INET6;
-		memcpy(g->addr, &a6, sizeof(a6));
+		*family = AF_INET6;
+		memcpy(addr, &a6, sizeof(a6));
 	} else {
 		return conf_fail(ps, "%s: '%s' is not an IPv4 or IPv6 address", key, v);
 	}
-	snprintf(g->address, sizeof(g->address), "%s", v);
+	snprintf(text, cap, "%s", v);
 	return 0;
+}
+
+static int set_group_address(struct conf_parse *ps, const char *key, const char *v)
+{
+	struct gkd_group_conf *g = &ps->cfg->groups[ps->idx];
+
+	return conf_parse_mcast(ps, key, v, g->address, sizeof(g->address), &g->family, g->addr);
 }
 
 static int set_group_port(struct conf_parse *ps, const char *key, const char *v)
 {
-	return set_port(ps, key, v, &ps->cfg->groups[ps->idx].port);
+	return conf_parse_port(ps, key, v, &ps->cfg->groups[ps->idx].port);
 }
 
 static int set_group_key_lifetime(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 60, 366 * 86400, &ps->cfg->groups[ps->idx].key_lifetime);
+	return conf_parse_u32(ps, key, v, 60, 366 * 86400, &ps->cfg->groups[ps->idx].key_lifetime);
 }
 
 static int set_group_rekey_margin(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 0, 366 * 86400, &ps->cfg->groups[ps->idx].rekey_margin);
+	return conf_parse_u32(ps, key, v, 0, 366 * 86400, &ps->cfg->groups[ps->idx].rekey_margin);
 }
 
 static int set_group_rekey_on_join(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_bool(ps, key, v, &ps->cfg->groups[ps->idx].rekey_on_join);
+	return conf_parse_bool(ps, key, v, &ps->cfg->groups[ps->idx].rekey_on_join);
 }
 
 static int set_group_rekey_on_leave(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_bool(ps, key, v, &ps->cfg->groups[ps->idx].rekey_on_leave);
+	return conf_parse_bool(ps, key, v, &ps->cfg->groups[ps->idx].rekey_on_leave);
 }
 
 static int set_group_recv_grace(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 0, 86400, &ps->cfg->groups[ps->idx].recv_grace);
+	return conf_parse_u32(ps, key, v, 0, 86400, &ps->cfg->groups[ps->idx].recv_grace);
 }
 
 static int set_group_max_members(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_u32(ps, key, v, 1, GKD_GROUP_MAX_MEMBERS,
+	return conf_parse_u32(ps, key, v, 1, GKD_GROUP_MAX_MEMBERS,
 			 &ps->cfg->groups[ps->idx].max_members);
 }
 
 static int set_group_require_cred(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_bool(ps, key, v, &ps->cfg->groups[ps->idx].require_cred);
+	return conf_parse_bool(ps, key, v, &ps->cfg->groups[ps->idx].require_cred);
 }
 
 static const struct conf_key group_keys[] = {
@@ -696,12 +655,12 @@ static const struct conf_key group_keys[] = {
 
 static int set_dp_enabled(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_bool(ps, key, v, &ps->cfg->dp_enabled);
+	return conf_parse_bool(ps, key, v, &ps->cfg->dp_enabled);
 }
 
 static int set_dp_strip(struct conf_parse *ps, const char *key, const char *v)
 {
-	return parse_bool(ps, key, v, &ps->cfg->dp_strip);
+	return conf_parse_bool(ps, key, v, &ps->cfg->dp_strip);
 }
 
 static bool ifname_ok(const char *p, size_t n)
@@ -714,13 +673,12 @@ static bool ifname_ok(const char *p, size_t n)
 	return true;
 }
 
-/* "veth0 eth1" or "veth0, eth1": names only, resolved to ifindexes at start. */
-static int set_dp_interfaces(struct conf_parse *ps, const char *key, const char *v)
+int conf_parse_ifnames(struct conf_parse *ps, const char *key, const char *v,
+		       char names[][GKD_IFNAME_MAX], size_t *count)
 {
-	struct gkd_config *cfg = ps->cfg;
 	const char *p = v;
 
-	cfg->dp_n_ifaces = 0;
+	*count = 0;
 	while (*p) {
 		size_t n;
 
@@ -730,17 +688,23 @@ static int set_dp_interfaces(struct conf_parse *ps, const char *key, const char 
 			break;
 		if (!ifname_ok(p, n))
 			return conf_fail(ps, "%s: '%.*s' is not an interface name", key, (int)n, p);
-		if (cfg->dp_n_ifaces == GKD_DP_MAX_IFACES)
+		if (*count == GKD_DP_MAX_IFACES)
 			return conf_fail(ps, "%s: more than %d interfaces", key, GKD_DP_MAX_IFACES);
-		for (size_t i = 0; i < cfg->dp_n_ifaces; i++)
-			if (strlen(cfg->dp_ifnames[i]) == n && !strncmp(cfg->dp_ifnames[i], p, n))
+		for (size_t i = 0; i < *count; i++)
+			if (strlen(names[i]) == n && !strncmp(names[i], p, n))
 				return conf_fail(ps, "%s: %.*s twice", key, (int)n, p);
-		snprintf(cfg->dp_ifnames[cfg->dp_n_ifaces++], GKD_IFNAME_MAX, "%.*s", (int)n, p);
+		snprintf(names[(*count)++], GKD_IFNAME_MAX, "%.*s", (int)n, p);
 		p += n;
 	}
-	if (!cfg->dp_n_ifaces)
+	if (!*count)
 		return conf_fail(ps, "%s: no interface", key);
 	return 0;
+}
+
+/* Names only, resolved to ifindexes at start. */
+static int set_dp_interfaces(struct conf_parse *ps, const char *key, const char *v)
+{
+	return conf_parse_ifnames(ps, key, v, ps->cfg->dp_ifnames, &ps->cfg->dp_n_ifaces);
 }
 
 static int set_dp_pin_dir(struct conf_parse *ps, const char *key, const char *v)
@@ -767,6 +731,14 @@ static const struct conf_sect_def sections[] = {
 	{ "group", SECT_GROUP, true, group_keys, GK_ARRAY_SIZE(group_keys) },
 	{ "dataplane", SECT_DATAPLANE, false, dataplane_keys, GK_ARRAY_SIZE(dataplane_keys) },
 };
+
+/* The section definition of id: the table above, then conf_member.c's. */
+static const struct conf_sect_def *sect_def(size_t id)
+{
+	if (id < GK_ARRAY_SIZE(sections))
+		return &sections[id];
+	return id == SECT_MEMBER ? &conf_member_sect : &conf_gateway_sect;
+}
 
 /* --- sections ------------------------------------------------------------ */
 
@@ -850,6 +822,9 @@ static int open_section(struct conf_parse *ps, const struct conf_sect_def *def, 
 	case SECT_GROUP:
 		err = open_group(ps, name);
 		break;
+	case SECT_MEMBER:
+		err = conf_open_member(ps, name);
+		break;
 	default:
 		/* A singleton section may be reopened; its keys still count once. */
 		ps->cur = &ps->single[def->id];
@@ -884,9 +859,9 @@ static int conf_header(struct conf_parse *ps, const char *line)
 		return conf_fail(ps, "empty section header");
 	if (extra)
 		return conf_fail(ps, "[%s %s %s...]: one name at most", type, name, extra);
-	for (size_t i = 0; i < GK_ARRAY_SIZE(sections); i++)
-		if (!strcmp(type, sections[i].name))
-			return open_section(ps, &sections[i], name ? name : "");
+	for (size_t i = 0; i < SECT_NR; i++)
+		if (!strcmp(type, sect_def(i)->name))
+			return open_section(ps, sect_def(i), name ? name : "");
 	return conf_fail(ps, "unknown section [%s]", type);
 }
 
@@ -969,9 +944,9 @@ static int conf_handler(void *user, const char *section, const char *name, const
 
 /* --- checks across keys, after the whole file is read -------------------- */
 
-static unsigned key_line(const struct conf_inst *inst, enum conf_sect id, const char *key)
+unsigned conf_key_line(const struct conf_inst *inst, enum conf_sect id, const char *key)
 {
-	const struct conf_sect_def *def = &sections[id];
+	const struct conf_sect_def *def = sect_def(id);
 
 	for (size_t i = 0; i < def->n_keys; i++)
 		if (!strcmp(def->keys[i].name, key))
@@ -979,9 +954,25 @@ static unsigned key_line(const struct conf_inst *inst, enum conf_sect id, const 
 	return 0;
 }
 
-static unsigned max_line(unsigned a, unsigned b)
+unsigned conf_max_line(unsigned a, unsigned b)
 {
 	return a > b ? a : b;
+}
+
+/* A member-only host: no AS, no KDC, so nothing that would only serve them. */
+static int check_no_kdc(struct conf_parse *ps)
+{
+	const struct gkd_config *cfg = ps->cfg;
+	unsigned line = conf_key_line(&ps->single[SECT_KDC], SECT_KDC, "enabled");
+
+	if (cfg->as_enabled)
+		return conf_fail_at(ps, line, "[kdc] enabled = no needs [as] enabled = no too");
+	if (cfg->n_groups || cfg->n_clients)
+		return conf_fail_at(ps, line, "[kdc] enabled = no: [group] and [client] sections "
+					      "would serve nothing");
+	if (!cfg->n_members)
+		return conf_fail_at(ps, line, "[kdc] enabled = no and no [member]: nothing to do");
+	return 0;
 }
 
 static int check_daemon(struct conf_parse *ps)
@@ -991,11 +982,13 @@ static int check_daemon(struct conf_parse *ps)
 
 	if (cfg->coap_port == cfg->coaps_port)
 		return conf_fail_at(ps,
-				    max_line(key_line(d, SECT_DAEMON, "coap_port"),
-					     key_line(d, SECT_DAEMON, "coaps_port")),
+				    conf_max_line(conf_key_line(d, SECT_DAEMON, "coap_port"),
+					     conf_key_line(d, SECT_DAEMON, "coaps_port")),
 				    "coap_port and coaps_port are both %u", cfg->coap_port);
+	if (!cfg->kdc_enabled)
+		return check_no_kdc(ps);
 	if (!cfg->as_enabled && !cfg->n_trusted_as)
-		return conf_fail_at(ps, key_line(&ps->single[SECT_AS], SECT_AS, "enabled"),
+		return conf_fail_at(ps, conf_key_line(&ps->single[SECT_AS], SECT_AS, "enabled"),
 				    "the AS is disabled and there is no [trusted-as]: "
 				    "the KDC could accept no token");
 	return 0;
@@ -1006,7 +999,7 @@ static int check_client(struct conf_parse *ps, size_t i)
 	const struct gkd_config *cfg = ps->cfg;
 	const struct gkd_client_conf *c = &cfg->clients[i];
 	const struct conf_inst *inst = &ps->clients[i];
-	unsigned scope_line = key_line(inst, SECT_CLIENT, "scope");
+	unsigned scope_line = conf_key_line(inst, SECT_CLIENT, "scope");
 
 	if (!c->psk_len)
 		return conf_fail_at(ps, inst->line, "[client %s] has no psk", c->id);
@@ -1034,12 +1027,12 @@ static int check_trusted_as(struct conf_parse *ps, size_t i)
 	const struct gkd_trusted_as_conf *t = &ps->cfg->trusted_as[i];
 	const struct conf_inst *inst = &ps->tas[i];
 
-	if (!key_line(inst, SECT_TRUSTED_AS, "key"))
+	if (!conf_key_line(inst, SECT_TRUSTED_AS, "key"))
 		return conf_fail_at(ps, inst->line, "[trusted-as %s] has no key", ps->tas_name[i]);
-	if (!key_line(inst, SECT_TRUSTED_AS, "alg"))
+	if (!conf_key_line(inst, SECT_TRUSTED_AS, "alg"))
 		return conf_fail_at(ps, inst->line, "[trusted-as %s] has no alg", ps->tas_name[i]);
 	if (gk_cose_key_check_alg(&t->key, t->alg))
-		return conf_fail_at(ps, key_line(inst, SECT_TRUSTED_AS, "alg"),
+		return conf_fail_at(ps, conf_key_line(inst, SECT_TRUSTED_AS, "alg"),
 				    "alg: %lld does not fit the key", (long long)t->alg);
 	return 0;
 }
@@ -1051,8 +1044,8 @@ static int check_group(struct conf_parse *ps, size_t i)
 
 	if (g->rekey_margin >= g->key_lifetime)
 		return conf_fail_at(ps,
-				    max_line(key_line(inst, SECT_GROUP, "rekey_margin"),
-					     max_line(key_line(inst, SECT_GROUP, "key_lifetime"),
+				    conf_max_line(conf_key_line(inst, SECT_GROUP, "rekey_margin"),
+					     conf_max_line(conf_key_line(inst, SECT_GROUP, "key_lifetime"),
 						      inst->line)),
 				    "[group %s]: rekey_margin %u must be less than key_lifetime %u",
 				    g->name, g->rekey_margin, g->key_lifetime);
@@ -1070,6 +1063,8 @@ static int conf_check(struct conf_parse *ps)
 		err = check_client(ps, i);
 	for (size_t i = 0; !err && i < ps->cfg->n_trusted_as; i++)
 		err = check_trusted_as(ps, i);
+	if (!err)
+		err = conf_check_members(ps);
 	return err;
 }
 
@@ -1084,6 +1079,7 @@ void gkd_conf_defaults(struct gkd_config *cfg)
 	cfg->coap_port = 5683;
 	cfg->coaps_port = 5684;
 	cfg->as_enabled = true;
+	cfg->kdc_enabled = true;
 	snprintf(cfg->as_issuer, sizeof(cfg->as_issuer), "groupkeyd-as");
 	cfg->token_lifetime = 3600;
 	snprintf(cfg->kdc_audience, sizeof(cfg->kdc_audience), "groupkeyd-kdc");

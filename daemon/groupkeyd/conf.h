@@ -21,6 +21,9 @@
 #define GKD_MAX_GROUPS 64
 #define GKD_DP_MAX_IFACES 8
 #define GKD_IFNAME_MAX 16 /* IF_NAMESIZE */
+#define GKD_MAX_MEMBERS 8
+#define GKD_MAX_ALLOW 16
+#define GKD_MEMBER_URI_MAX 256
 
 /* [client NAME]: an ACE client the embedded AS knows (RFC 9200 client credentials). */
 struct gkd_client_conf {
@@ -55,6 +58,37 @@ struct gkd_group_conf {
 	bool require_cred;     /* a Join must register (or have) a credential */
 };
 
+/* An IPv4 or IPv6 prefix (a host address is a /32 or /128). */
+struct gkd_prefix {
+	char text[64];	/* as written */
+	int family;	/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t len;	/* prefix length */
+};
+
+/*
+ * [member NAME]: this host joins a group at a KDC as an ACE client
+ * (member.c) and feeds its data plane with the keys (docs/config.md).
+ */
+struct gkd_member_conf {
+	char name[GK_GROUP_NAME_MAX + 1];
+	char group[GK_GROUP_NAME_MAX + 1]; /* the group at the KDC; default: name */
+	char kdc[GKD_MEMBER_URI_MAX];		   /* coaps://HOST[:PORT] */
+	char as_uri[GKD_MEMBER_URI_MAX];	   /* coaps://HOST[:PORT]/token; default: the KDC's host */
+	char authz_info[GKD_MEMBER_URI_MAX];	   /* default coap://KDCHOST:5683/authz-info */
+	char audience[GKD_ID_MAX + 1];	   /* default "groupkeyd-kdc" */
+	char client_id[GKD_ID_MAX + 1];	   /* our identity at the AS */
+	uint8_t psk[GKD_PSK_MAX];
+	size_t psk_len;
+	uint32_t roles; /* default sender, receiver */
+	char address[48]; /* the group's multicast destination */
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	struct gkd_prefix allow[GKD_MAX_ALLOW]; /* gateway: legacy hosts that may send */
+	size_t n_allow;
+};
+
 /* Group defaults (docs/config.md); [group] sections start from these. */
 #define GKD_GROUP_DEFAULT_PORT 5683
 #define GKD_GROUP_DEFAULT_KEY_LIFETIME 86400
@@ -79,6 +113,7 @@ struct gkd_config {
 	char as_issuer[GKD_ID_MAX + 1]; /* iss of our tokens; default "groupkeyd-as" */
 	uint32_t token_lifetime;     /* seconds, default 3600 */
 	/* [kdc] */
+	bool kdc_enabled;		   /* default true; no: a member-only host (no CoAP server) */
 	char kdc_audience[GKD_ID_MAX + 1]; /* aud we accept; default "groupkeyd-kdc" */
 	struct gk_cose_key as_kdc_key;	   /* AES-CCM-16-64-128 key shared by AS and KDC */
 	bool as_kdc_key_set;
@@ -100,6 +135,14 @@ struct gkd_config {
 	size_t dp_n_ifaces;
 	char dp_pin_dir[PATH_MAX];		      /* default GK_DP_PIN_DIR */
 	bool dp_strip;				      /* XDP strips the trailer; default true */
+	/* [member NAME] (member.c) */
+	struct gkd_member_conf members[GKD_MAX_MEMBERS];
+	size_t n_members;
+	/* [gateway]: WAN ports validate (XDP), LAN ports stamp their legacy hosts' traffic (TC) */
+	char gw_wan[GKD_DP_MAX_IFACES][GKD_IFNAME_MAX];
+	size_t gw_n_wan;
+	char gw_lan[GKD_DP_MAX_IFACES][GKD_IFNAME_MAX];
+	size_t gw_n_lan;
 };
 
 /*
@@ -127,5 +170,7 @@ int gkd_conf_ensure_as_kdc_key(struct gkd_config *cfg, struct gk_rng *rng, char 
 const struct gkd_client_conf *gkd_conf_client(const struct gkd_config *cfg, const char *id,
 					      size_t id_len);
 const struct gkd_group_conf *gkd_conf_group(const struct gkd_config *cfg, const char *name);
+/* The [member] section NAME, or NULL. */
+const struct gkd_member_conf *gkd_conf_member(const struct gkd_config *cfg, const char *name);
 
 #endif

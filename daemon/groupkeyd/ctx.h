@@ -16,6 +16,7 @@ struct gkd_kdc;
 struct gkd_notify;
 struct gkd_server;
 struct gkd_dpsync_run;
+struct gkd_members;
 
 struct gkd_ctx {
 	struct gkd_config *cfg; /* heap: large */
@@ -31,6 +32,7 @@ struct gkd_ctx {
 	struct gkd_notify *notify; /* systemd's notify socket; a no-op handle without one */
 	int verbose;		   /* -v count: a reload recomputes the log level from it */
 	struct gkd_dpsync_run *dpsync; /* dpsync_run.c: [dataplane]; NULL when disabled */
+	struct gkd_members *members;   /* member_run.c: [member] workers; NULL without any */
 };
 
 #endif

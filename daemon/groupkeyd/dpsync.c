@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dpsync.h"
+#include "member.h"
 #include "groupkey/crypto.h"
 
 /*
@@ -35,7 +36,18 @@ struct gkd_dpsync {
 	uint32_t flags;
 	size_t n;
 	struct dps_group g[GKD_MAX_GROUPS];
+	/* Addresses the member workers program: never pruned here. */
+	struct gk_dp_group_key member_addr[2 * GKD_MAX_MEMBERS];
+	size_t n_members;
 };
+
+static bool member_of(const struct gkd_config *cfg, const char *group)
+{
+	for (size_t i = 0; i < cfg->n_members; i++)
+		if (!strcmp(cfg->members[i].group, group))
+			return true;
+	return false;
+}
 
 int gkd_dpsync_new(const struct gkd_config *cfg, const struct gkd_dpsync_ops *ops, void *dp,
 		   const struct gkd_dpsync_src *src, uint32_t flags, struct gkd_dpsync **out)
@@ -61,7 +73,14 @@ int gkd_dpsync_new(const struct gkd_config *cfg, const struct gkd_dpsync_ops *op
 		snprintf(s->g[i].address, sizeof(s->g[i].address), "%s", c->address);
 		s->g[i].port = c->port;
 		s->g[i].id = (uint32_t)i;
-		s->g[i].programmed = c->address[0] != '\0';
+		/* A group this host is also a member of is programmed by its member worker. */
+		s->g[i].programmed = c->address[0] != '\0' && !member_of(cfg, c->name);
+	}
+	for (size_t i = 0; i < cfg->n_members; i++) {
+		const struct gkd_member_conf *m = &cfg->members[i];
+
+		s->member_addr[s->n_members++] = gkd_member_addr(m, m->port);
+		s->member_addr[s->n_members++] = gkd_member_addr(m, 0);
 	}
 	*out = s;
 	return 0;
@@ -188,6 +207,10 @@ static int addrs_prune(struct gkd_dpsync *s)
 
 		for (size_t j = 0; j < s->n && !keep; j++)
 			keep = addr_of(&s->g[j], &e[i]);
+		/* The member workers' own addresses (member.c). */
+		for (size_t j = 0; j < s->n_members && !keep; j++)
+			keep = e[i].group.group_id >= GKD_MEMBER_GROUP_ID_BASE &&
+			       !memcmp(&s->member_addr[j], &e[i].addr, sizeof(e[i].addr));
 		if (keep)
 			continue;
 		err = s->ops->group_del(s->dp, &e[i].addr);

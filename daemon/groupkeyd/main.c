@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "ctx.h"
+#include "member.h"
+#include "member_run.h"
 #include "dpsync_run.h"
 #include "notify.h"
 #include "reload.h"
@@ -24,6 +26,7 @@ struct opts {
 	bool check_config;
 	bool foreground;
 	int verbose;
+	const char *member; /* --member NAME: run as that [member]'s worker */
 };
 
 static void usage(FILE *f)
@@ -36,6 +39,8 @@ static void usage(FILE *f)
 		"      --check-config  load and validate the configuration, then exit\n"
 		"  -f, --foreground    run in the foreground (the only mode for now)\n"
 		"  -v                  more log output (-vv: even more)\n"
+		"      --member NAME   run only the worker of [member NAME] (the daemon starts\n"
+		"                      one per [member] section itself)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
 		"\n"
@@ -47,11 +52,12 @@ static void usage(FILE *f)
 /* 0: run; 1: done, exit 0; -1: usage error. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_CHECK_CONFIG = 256 };
+	enum { OPT_CHECK_CONFIG = 256, OPT_MEMBER };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "member", required_argument, NULL, OPT_MEMBER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -66,6 +72,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_CHECK_CONFIG:
 			o->check_config = true;
+			break;
+		case OPT_MEMBER:
+			o->member = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -133,10 +142,27 @@ static int kdc_start(struct gkd_ctx *ctx)
 	return err;
 }
 
+/* The AS-KDC key, the AS and authorization state, and the KDC. */
+static int kdc_services_start(struct gkd_ctx *ctx)
+{
+	char msg[CONF_ERR_MAX];
+	int err;
+
+	err = gkd_conf_ensure_as_kdc_key(ctx->cfg, ctx->rng, msg, sizeof(msg));
+	if (err) {
+		pr_err("AS-KDC key: %s", msg);
+		return err;
+	}
+	if (ctx->cfg->as_kdc_key_file[0])
+		pr_info("AS-KDC key from %s", ctx->cfg->as_kdc_key_file);
+	ctx->as = (struct gkd_as){ .cfg = ctx->cfg, .store = ctx->store, .rng = ctx->rng };
+	ctx->authz = (struct gkd_authz){ .cfg = ctx->cfg, .store = ctx->store, .rng = ctx->rng };
+	return kdc_start(ctx);
+}
+
 /* Everything up to a listening server. Undone by ctx_stop() whatever the step reached. */
 static int ctx_start(struct gkd_ctx *ctx)
 {
-	char msg[CONF_ERR_MAX];
 	int err;
 
 	err = gkd_loop_new(&ctx->loop);
@@ -154,23 +180,20 @@ static int ctx_start(struct gkd_ctx *ctx)
 		pr_err("random generator: %s", strerror(-err));
 		return err;
 	}
-	err = gkd_conf_ensure_as_kdc_key(ctx->cfg, ctx->rng, msg, sizeof(msg));
-	if (err) {
-		pr_err("AS-KDC key: %s", msg);
-		return err;
+	if (ctx->cfg->kdc_enabled) {
+		err = kdc_services_start(ctx);
+		if (err)
+			return err;
 	}
-	if (ctx->cfg->as_kdc_key_file[0])
-		pr_info("AS-KDC key from %s", ctx->cfg->as_kdc_key_file);
-	ctx->as = (struct gkd_as){ .cfg = ctx->cfg, .store = ctx->store, .rng = ctx->rng };
-	ctx->authz = (struct gkd_authz){ .cfg = ctx->cfg, .store = ctx->store, .rng = ctx->rng };
-	err = kdc_start(ctx);
+	err = gkd_dpsync_start(ctx);
+	if (!err && ctx->cfg->kdc_enabled) {
+		err = gkd_server_start(ctx);
+		if (err)
+			pr_err("cannot start the CoAP server: %s", strerror(-err));
+	}
+	/* Last: a worker may be about to join the KDC that was just started. */
 	if (!err)
-		err = gkd_dpsync_start(ctx);
-	if (err)
-		return err;
-	err = gkd_server_start(ctx);
-	if (err)
-		pr_err("cannot start the CoAP server: %s", strerror(-err));
+		err = gkd_members_start(ctx);
 	return err;
 }
 
@@ -178,6 +201,7 @@ static void ctx_stop(struct gkd_ctx *ctx)
 {
 	if (ctx->server)
 		gkd_server_stop(ctx);
+	gkd_members_stop(ctx);
 	gkd_dpsync_stop(ctx);
 	gkd_kdc_free(ctx->kdc);
 	gk_rng_free(ctx->rng);
@@ -260,6 +284,12 @@ int main(int argc, char **argv)
 	gk_log_set_level(gkd_reload_log_level(ctx.cfg->log_level, o.verbose));
 	gk_log_route_libraries();
 	warn_config_mode(ctx.cfg);
+	if (o.member) {
+		ret = gkd_member_main(ctx.cfg, o.member);
+		gkd_conf_wipe(ctx.cfg);
+		free(ctx.cfg);
+		return ret;
+	}
 	err = gkd_notify_open(&ctx.notify);
 	if (err)
 		pr_warn("NOTIFY_SOCKET: %s: systemd will not hear from us", strerror(-err));

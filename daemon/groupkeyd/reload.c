@@ -136,6 +136,8 @@ static const char *process_setting(const struct gkd_config *cur, const struct gk
 		return "state_dir";
 	if (cur->purge_interval != next->purge_interval)
 		return "purge_interval";
+	if (cur->kdc_enabled != next->kdc_enabled)
+		return "kdc.enabled";
 	return NULL;
 }
 
@@ -276,6 +278,8 @@ static int services_start(struct gkd_ctx *ctx)
 	char msg[RELOAD_MSG_MAX];
 	int err;
 
+	if (!ctx->cfg->kdc_enabled)
+		return 0; /* a member-only host serves nothing */
 	gkd_server_kdc_events(ctx, &ev);
 	err = gkd_kdc_open(ctx->cfg, ctx->store, ctx->rng, &ev, wall_ms(), &ctx->kdc, msg,
 			   sizeof(msg));

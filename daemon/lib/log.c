@@ -18,7 +18,7 @@ static struct {
 void gk_log_set_level(enum gk_log_level level)
 {
 	gk_log_state.level = level;
-	coap_set_log_level(level >= GK_LOG_DEBUG ? LOG_DEBUG : level >= GK_LOG_INFO ? LOG_WARNING
+	coap_set_log_level(level >= GK_LOG_DEBUG ? LOG_INFO : level >= GK_LOG_INFO ? LOG_WARNING
 										   : LOG_ERR);
 }
 
