@@ -222,9 +222,16 @@ static int run(struct gkd_ctx *ctx)
 		pr_err("purge timer: %s", strerror(-err));
 		return err;
 	}
-	pr_info("groupkeyd %s started: coap :%u, coaps :%u, AS %s, %zu group%s", GK_VERSION,
-		cfg->coap_port, cfg->coaps_port, cfg->as_enabled ? "on" : "off", cfg->n_groups,
-		cfg->n_groups == 1 ? "" : "s");
+	if (cfg->kdc_enabled)
+		pr_info("groupkeyd %s started: coap :%u, coaps :%u, AS %s, %zu group%s, "
+			"%zu membership%s",
+			GK_VERSION, cfg->coap_port, cfg->coaps_port, cfg->as_enabled ? "on" : "off",
+			cfg->n_groups, cfg->n_groups == 1 ? "" : "s", cfg->n_members,
+			cfg->n_members == 1 ? "" : "s");
+	else
+		pr_info("groupkeyd %s started: member only (no KDC, no CoAP server), "
+			"%zu membership%s",
+			GK_VERSION, cfg->n_members, cfg->n_members == 1 ? "" : "s");
 	gkd_reload_summary(cfg, status, sizeof(status));
 	if (gkd_notify_ready(ctx->notify, ctx->loop, status))
 		pr_warn("notify: READY=1 could not be sent");

@@ -188,7 +188,7 @@ start_daemon
 tap_check "groupkeyd binds coap :$P and coaps :$((P + 1))" slowwait 10000 ports_up "$P" ||
 	tap_bail "daemon start" "$(cat "$LOG")"
 tap_check "start-up line names ports, AS and groups" grep -q \
-	"groupkeyd [0-9.]* started: coap :$P, coaps :$((P + 1)), AS on, 1 group\$" "$LOG"
+	"groupkeyd [0-9.]* started: coap :$P, coaps :$((P + 1)), AS on, 1 group, 0 memberships\$" "$LOG"
 tap_check "state directory is 0700" mode_is 700 "$STATE"
 tap_check "database is 0600" mode_is 600 "$STATE/groupkeyd.db"
 tap_check "generated AS-KDC key is 0600" mode_is 600 "$STATE/as-kdc.key"
