@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/timex.h>
@@ -71,26 +72,38 @@ int gk_dp_tai_deadline(int64_t exp, uint64_t *deadline_ns)
 	return 0;
 }
 
-/* Walk gk_groups: fn(key, value, arg) for each; stops at fn's first non-zero return. */
+#define DP_GROUPS_ENTRIES (GK_DP_MAX_GROUPS * 2) /* gk_groups' max_entries (bpf/gk_dp.h) */
+
+/*
+ * Walk gk_groups: fn(key, value, arg) for each; stops at fn's first non-zero
+ * return. The keys are read first and visited after: fn may update entries,
+ * and a hash map update links the new element at the head of its bucket, so
+ * a get_next_key walk interleaved with updates can revisit elements of one
+ * bucket for ever (seen with the two entries of a group in one bucket).
+ */
 static int dp_groups_each(int fd,
 			  int (*fn)(const struct gk_dp_group_key *, struct gk_dp_group *, void *),
 			  void *arg)
 {
-	struct gk_dp_group_key k, next;
+	const size_t cap = DP_GROUPS_ENTRIES;
+	struct gk_dp_group_key *keys = calloc(cap, sizeof(*keys));
 	struct gk_dp_group g;
-	void *prev = NULL;
-	int err;
+	size_t n = 0;
+	int err = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &g))
+	if (!keys)
+		return -ENOMEM;
+	while (n < cap && !bpf_map_get_next_key(fd, n ? &keys[n - 1] : NULL, &keys[n]))
+		n++;
+	if (n < cap && errno != ENOENT)
+		err = -errno;
+	for (size_t i = 0; !err && i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &g))
 			continue; /* deleted meanwhile */
-		err = fn(&k, &g, arg);
-		if (err)
-			return err;
+		err = fn(&keys[i], &g, arg);
 	}
-	return errno == ENOENT ? 0 : -errno;
+	free(keys);
+	return err;
 }
 
 struct dp_group_match {
