@@ -54,7 +54,11 @@ static void child_exec(const struct gkd_ctx *ctx, const char *name)
 	/* Dies with the daemon; gets the signals the daemon blocked for its signalfd back. */
 	sigset_t none;
 
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/*
+	 * SIGKILL, not SIGTERM: a worker keeps SIGTERM blocked between its
+	 * checks, and a daemon that stops cleanly sends SIGTERM itself first.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	close_range(3, ~0u, 0);
