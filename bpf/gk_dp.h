@@ -135,6 +135,17 @@ const volatile __u32 gk_max_payload = GK_DP_MAX_PAYLOAD;
 /* Headers TC wants in the linear area before parsing. */
 #define GK_HDR_PULL (GK_L4_MAX + 8 + 8)
 
+/*
+ * ptr += k as one instruction with an immediate. Without CAP_PERFMON the
+ * verifier refuses to move a packet pointer by a register (it cannot mask
+ * the access against speculation), even by one holding a known constant;
+ * and clang, seeing a branch pick one of two constants, would add their phi
+ * in a register. So every packet address is a constant offset from data, or
+ * from a pointer that got there by constants; variable positions are reached
+ * with helpers (bpf_xdp_adjust_head, bpf_skb_load_bytes, ...).
+ */
+#define gk_ptr_add(ptr, k) asm volatile("%[p] += %[n]" : [p] "+r"(ptr) : [n] "i"(k))
+
 struct gk_vlan_hdr {
 	__be16 tci;
 	__be16 proto;
@@ -147,16 +158,25 @@ struct gk_frag_hdr {
 	__be32 identification;
 };
 
-/* One parsed frame; gk is the map key and the first 20 bytes of the tag input. */
+/*
+ * One parsed frame; gk is the map key and the first 20 bytes of the tag
+ * input. Offsets are numbers, not pointers: a packet pointer cannot move by
+ * them (gk_ptr_add), so the programs hand them to helpers.
+ */
 struct gk_pkt {
 	union {
 		struct gk_dp_group_key gk;
 		__u64 gkw[3]; /* gk and 4 zero bytes, as words: the cache compares these */
 	};
 	struct gk_dp_group grp; /* a copy of gk's gk_groups value, when found */
-	__u32 l3off;		/* IP header */
+	__u32 l3off;		/* IP header: ETH_HLEN, or ETH_HLEN + 4 behind a VLAN tag */
 	__u32 l4off;		/* UDP header */
-	__u32 ulen; /* UDP length, header included, consistent with the IP header and frame */
+	/*
+	 * UDP length, header included, consistent with the IP header. Whether
+	 * the frame holds all of it is the caller's check: l4off + ulen
+	 * against the frame length, which only the caller has as a number.
+	 */
+	__u32 ulen;
 	__u32 ipv6;
 };
 
@@ -164,10 +184,21 @@ struct gk_pkt {
 struct gk_tag_args {
 	__u64 k0, k1;
 	__u64 pre[GK_DP_TAG_PREFIX_LEN / 8]; /* the tag input before the payload */
-	__u32 poff;			     /* payload offset from data */
+	__u32 l4off;			     /* UDP header offset from the frame start (TC) */
 	__u32 plen;			     /* payload length */
 	__u64 tag;			     /* out: SipHash-2-4 value; its LE bytes are the tag */
 };
+
+/*
+ * A trailer on the stack, 4 bytes into an 8-byte aligned slot: the stack
+ * only takes aligned accesses, and so placed the trailer's 8-byte fields
+ * (seq, tag) and the tag prefix's words (gk_tag_prefix) fall on 8-byte
+ * boundaries.
+ */
+struct gk_tr_buf {
+	__u32 pad;
+	struct gk_dp_trailer t;
+} __attribute__((aligned(8)));
 
 static __always_inline void gk_count(__u32 group_id, __u32 verdict, __u64 bytes)
 {
@@ -285,11 +316,48 @@ static __always_inline int gk_port_lookup(struct gk_pkt *p, __be16 port)
 	return gk_group_find(p);
 }
 
-static __always_inline int gk_parse4(void *data, void *data_end, struct gk_pkt *p)
+/*
+ * The UDP header behind an IPv4 header of ihl bytes, copied when the frame
+ * holds it. One case per header length, each reached by an immediate add;
+ * the one without options tested first.
+ */
+static __always_inline int gk_udp4(const void *ip, __u32 ihl, const void *data_end,
+				   struct udphdr *u)
 {
-	__u32 flen = data_end - data, ihl, tot;
-	struct iphdr *ip = data + p->l3off;
-	struct udphdr *udp;
+	const void *q = ip;
+
+	switch (__builtin_expect(ihl, sizeof(struct iphdr))) {
+#define GK_IHL_CASE(n)              \
+	case (n):                   \
+		gk_ptr_add(q, (n)); \
+		break;
+		GK_IHL_CASE(20)
+		GK_IHL_CASE(24)
+		GK_IHL_CASE(28)
+		GK_IHL_CASE(32)
+		GK_IHL_CASE(36)
+		GK_IHL_CASE(40)
+		GK_IHL_CASE(44)
+		GK_IHL_CASE(48)
+		GK_IHL_CASE(52)
+		GK_IHL_CASE(56)
+		GK_IHL_CASE(60)
+#undef GK_IHL_CASE
+	default:
+		return -1;
+	}
+	if (q + sizeof(*u) > data_end)
+		return -1;
+	*u = *(const struct udphdr *)q;
+	return 0;
+}
+
+static __always_inline int gk_parse4(void *ip_start, void *data_end, struct gk_pkt *p)
+{
+	struct iphdr *ip = ip_start;
+	struct udphdr udp;
+	__u32 ihl, tot;
+	int have_udp;
 
 	if ((void *)(ip + 1) > data_end)
 		return GK_NOT_OURS;
@@ -299,22 +367,21 @@ static __always_inline int gk_parse4(void *data, void *data_end, struct gk_pkt *
 	p->gk.addr[11] = 0xff;
 	__builtin_memcpy(&p->gk.addr[12], &ip->daddr, 4);
 	ihl = ip->ihl * 4;
-	udp = (void *)ip + ihl;
+	tot = bpf_ntohs(ip->tot_len);
+	have_udp = !gk_udp4(ip, ihl, data_end, &udp);
 	if (ip->frag_off & bpf_htons(GK_IP_MF | GK_IP_OFFSET)) {
 		/* Only the first fragment names the port; later ones need the address entry. */
-		if (!(ip->frag_off & bpf_htons(GK_IP_OFFSET)) && ihl >= sizeof(*ip) &&
-		    (void *)(udp + 1) <= data_end && gk_port_lookup(p, udp->dest))
+		if (!(ip->frag_off & bpf_htons(GK_IP_OFFSET)) && have_udp &&
+		    gk_port_lookup(p, udp.dest))
 			return GK_DP_V_FRAGMENT;
 		return gk_addr_verdict(p, GK_DP_V_FRAGMENT);
 	}
-	if (ihl < sizeof(*ip) || (void *)(udp + 1) > data_end)
+	if (!have_udp)
 		return gk_addr_verdict(p, GK_DP_V_MALFORMED);
-	if (!gk_port_lookup(p, udp->dest))
+	if (!gk_port_lookup(p, udp.dest))
 		return GK_NOT_OURS;
-	tot = bpf_ntohs(ip->tot_len);
-	/* Ethernet padding may follow the datagram; a short frame or UDP length may not. */
-	if (!udp->dest || tot < ihl + sizeof(*udp) || p->l3off + tot > flen ||
-	    bpf_ntohs(udp->len) != tot - ihl)
+	/* Ethernet padding may follow the datagram; a short UDP length may not. */
+	if (!udp.dest || tot < ihl + sizeof(udp) || bpf_ntohs(udp.len) != tot - ihl)
 		return GK_DP_V_MALFORMED;
 	p->l4off = p->l3off + ihl;
 	p->ulen = tot - ihl;
@@ -322,12 +389,12 @@ static __always_inline int gk_parse4(void *data, void *data_end, struct gk_pkt *
 	return GK_DP_V_PASS;
 }
 
-static __always_inline int gk_parse6(void *data, void *data_end, struct gk_pkt *p)
+static __always_inline int gk_parse6(void *ip_start, void *data_end, struct gk_pkt *p)
 {
-	__u32 flen = data_end - data, plen;
-	struct ipv6hdr *ip6 = data + p->l3off;
+	struct ipv6hdr *ip6 = ip_start;
 	struct gk_frag_hdr *fh;
 	struct udphdr *udp;
+	__u32 plen;
 
 	if ((void *)(ip6 + 1) > data_end)
 		return GK_NOT_OURS;
@@ -359,8 +426,7 @@ static __always_inline int gk_parse6(void *data, void *data_end, struct gk_pkt *
 		return GK_NOT_OURS;
 	plen = bpf_ntohs(ip6->payload_len);
 	/* payload_len 0 is a jumbogram (RFC 2675): never a protected datagram. */
-	if (!udp->dest || plen < sizeof(*udp) || p->l3off + sizeof(*ip6) + plen > flen ||
-	    bpf_ntohs(udp->len) != plen)
+	if (!udp->dest || plen < sizeof(*udp) || bpf_ntohs(udp->len) != plen)
 		return GK_DP_V_MALFORMED;
 	p->l4off = p->l3off + sizeof(*ip6);
 	p->ulen = plen;
@@ -370,44 +436,54 @@ static __always_inline int gk_parse6(void *data, void *data_end, struct gk_pkt *
 
 /*
  * Ethernet, at most one 802.1Q/802.1ad tag, IPv4 or IPv6, UDP. Returns
- * GK_NOT_OURS (p->grp unset), or p->grp and GK_DP_V_PASS for a whole UDP
- * datagram to a protected group, or the verdict that drops the frame.
+ * GK_NOT_OURS (p->grp unset), or p->grp and GK_DP_V_PASS for a UDP
+ * datagram to a protected group whose headers agree (the caller checks
+ * that the frame holds all of it), or the verdict that drops the frame.
+ * No packet pointer outlives it: the verifier would have to walk the rest
+ * of a program once per header layout.
  */
 static __always_inline int gk_parse(void *data, void *data_end, struct gk_pkt *p)
 {
 	struct ethhdr *eth = data;
 	struct gk_vlan_hdr *vh;
+	void *l3 = data;
 	__be16 proto;
 
 	if ((void *)(eth + 1) > data_end)
 		return GK_NOT_OURS;
 	proto = eth->h_proto;
-	p->l3off = sizeof(*eth);
 	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
 		vh = (void *)(eth + 1);
 		if ((void *)(vh + 1) > data_end)
 			return GK_NOT_OURS;
 		proto = vh->proto;
-		p->l3off += sizeof(*vh);
+		gk_ptr_add(l3, ETH_HLEN + sizeof(*vh));
+		p->l3off = ETH_HLEN + sizeof(*vh);
+	} else {
+		gk_ptr_add(l3, ETH_HLEN);
+		p->l3off = ETH_HLEN;
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return gk_parse4(data, data_end, p);
+		return gk_parse4(l3, data_end, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return gk_parse6(data, data_end, p);
+		return gk_parse6(l3, data_end, p);
 	return GK_NOT_OURS;
 }
 
-/* The tag input's first five words: group key (20 bytes) and the trailer's first 20 bytes. */
+/*
+ * The tag input's first five words: group key (20 bytes) and the trailer's
+ * first 20 bytes, tr being a struct gk_tr_buf's (its words are aligned).
+ */
 static __always_inline void gk_tag_prefix(struct gk_tag_args *a, const struct gk_pkt *p,
-					  const void *tr)
+					  const struct gk_dp_trailer *tr)
 {
 	__u32 port_pad;
 
 	__builtin_memcpy(&a->pre[0], p->gk.addr, 16);
 	__builtin_memcpy(&port_pad, &p->gk.port, 4);
 	a->pre[2] = port_pad | (__u64)(*(const __u32 *)tr) << 32;
-	a->pre[3] = *(const __u64 *)(tr + 4);
-	a->pre[4] = *(const __u64 *)(tr + 12);
+	a->pre[3] = *(const __u64 *)((const void *)tr + 4);
+	a->pre[4] = *(const __u64 *)((const void *)tr + 12);
 }
 
 #define GK_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
@@ -437,48 +513,34 @@ static __always_inline void gk_tag_prefix(struct gk_tag_args *a, const struct gk
 	} while (0)
 
 /*
- * SipHash-2-4 over a->pre and a->plen payload bytes at a->poff, read in
- * place. Callers run it from a global subprogram so the verifier walks the
- * loop once, not once per parse path. The last partial word is read
- * before the loop as a whole 8-byte load (the trailer follows the payload,
- * so it is in the frame) and masked: after the loop no packet pointer is
- * live and the verifier prunes the loop's exits against each other.
+ * SipHash-2-4 over a->pre and a->plen payload bytes starting at p. Packet
+ * memory up to end when pkt (a constant: every read is bounds-checked), else
+ * a map buffer, which must hold GK_DP_MAX_PAYLOAD + 32 readable bytes from
+ * p (end unused: without CAP_PERFMON the verifier takes no pointer test but
+ * packet ones, and a buffer that large needs none). Callers run it from a
+ * global subprogram so the verifier walks the loop once, not once per parse
+ * path.
+ *
+ * p only ever moves by immediates (gk_ptr_add), so the verifier walks the
+ * loop round by round, and each of its exits on to the reads after it: the
+ * 0..3 whole words left and the last partial word, always four words read
+ * (a packet has the trailer behind the payload, so at least 28 bytes) and
+ * chosen by rem. Past those reads no pointer is live, and the exits are
+ * pruned against each other (nwords, whose bounds differ at each exit, is
+ * dead there; rem and the length byte were computed before the loop).
  */
-static __always_inline int gk_tag_body(void *data, void *data_end, struct gk_tag_args *a)
+static __always_inline int gk_siphash_at(const void *p, const void *end, const int pkt,
+					 struct gk_tag_args *a)
 {
-	__u64 v0, v1, v2, v3, m, tail, r0, r1, r2;
-	__u32 poff, plen, nwords, nquads, rem, i;
-	void *p, *q;
+	__u64 v0, v1, v2, v3, m, tail, lenb, r0, r1, r2, r3;
+	__u32 plen = a->plen, nquads, rem, tbits, i;
 
-	if (!a)
+	if (plen > gk_max_payload || plen > GK_DP_MAX_PAYLOAD)
 		return -1;
-	poff = a->poff;
-	plen = a->plen;
-	if (poff > GK_L4_MAX + 8 || plen > gk_max_payload || plen > GK_DP_MAX_PAYLOAD)
-		return -1;
-	p = data + poff + (plen & ~7U);
-	if (p + 8 > data_end)
-		return -1;
-	tail = *(__u64 *)p & ((1ULL << ((plen & 7) * 8)) - 1);
-	tail |= (__u64)(GK_DP_TAG_PREFIX_LEN + plen) << 56;
-	/*
-	 * The loop takes four words a round; the 0..3 whole words after the
-	 * last round are read here, like the tail: always three words (the
-	 * trailer follows, so they are in the frame), rem of them used. No
-	 * branch on rem before the loop, and only rem says how many after it
-	 * (nwords, whose bounds differ at each of the loop's exits, is dead
-	 * there): the verifier walks the loop once and prunes its exits
-	 * against each other.
-	 */
-	nwords = plen / 8;
-	nquads = nwords / 4;
-	rem = nwords & 3;
-	q = data + poff + (plen & ~31U);
-	if (q + 24 > data_end)
-		return -1;
-	r0 = *(__u64 *)q;
-	r1 = *(__u64 *)(q + 8);
-	r2 = *(__u64 *)(q + 16);
+	nquads = plen / 32;
+	rem = (plen / 8) & 3;
+	tbits = (plen & 7) * 8;
+	lenb = (__u64)(GK_DP_TAG_PREFIX_LEN + plen) << 56;
 	v0 = a->k0 ^ 0x736f6d6570736575ULL;
 	v1 = a->k1 ^ 0x646f72616e646f6dULL;
 	v2 = a->k0 ^ 0x6c7967656e657261ULL;
@@ -489,31 +551,38 @@ static __always_inline int gk_tag_body(void *data, void *data_end, struct gk_tag
 	GK_SIPWORD(a->pre[3]);
 	GK_SIPWORD(a->pre[4]);
 
-	p = data + poff;
 	for (i = 0; i < GK_DP_MAX_PAYLOAD / 32; i++) {
 		if (i >= nquads)
 			break;
-		/* Keep clang from folding the bound check into arithmetic on data_end. */
-		asm volatile("" : "+r"(p));
-		if (p + 32 > data_end)
+		if (pkt && p + 32 > end)
 			return -1;
-		m = *(__u64 *)p;
+		m = *(const __u64 *)p;
 		GK_SIPWORD(m);
-		m = *(__u64 *)(p + 8);
+		m = *(const __u64 *)(p + 8);
 		GK_SIPWORD(m);
-		m = *(__u64 *)(p + 16);
+		m = *(const __u64 *)(p + 16);
 		GK_SIPWORD(m);
-		m = *(__u64 *)(p + 24);
+		m = *(const __u64 *)(p + 24);
 		GK_SIPWORD(m);
-		p += 32;
+		gk_ptr_add(p, 32);
 	}
+	if (pkt && p + 24 > end)
+		return -1;
+	r0 = *(const __u64 *)p;
+	r1 = *(const __u64 *)(p + 8);
+	r2 = *(const __u64 *)(p + 16);
+	r3 = 0;
+	/* A fourth word is only needed when three whole ones precede the tail: then it is there. */
+	if (!pkt || p + 32 <= end)
+		r3 = *(const __u64 *)(p + 24);
+	tail = rem == 0 ? r0 : rem == 1 ? r1 : rem == 2 ? r2 : r3;
 	if (rem)
 		GK_SIPWORD(r0);
 	if (rem >= 2)
 		GK_SIPWORD(r1);
 	if (rem == 3)
 		GK_SIPWORD(r2);
-
+	tail = (tail & ((1ULL << tbits) - 1)) | lenb;
 	GK_SIPWORD(tail);
 	v2 ^= 0xff;
 	GK_SIPROUND;

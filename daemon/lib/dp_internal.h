@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The data-plane handle, shared by dp_load.c, dp_keys.c and dp_stats.c. */
+/* The data-plane handle, shared by dp_load.c, dp_keys.c, dp_allow.c and dp_stats.c. */
 #ifndef GROUPKEY_DP_INTERNAL_H
 #define GROUPKEY_DP_INTERNAL_H
 
@@ -13,15 +13,25 @@ struct gk_tc;
 #define GK_DP_MAX_ATTACH 64
 
 /*
- * The TC filter's place on clsact egress: a fixed handle and priority, so a
- * restarted loader finds (and replaces) the filter an earlier one installed.
+ * The TC filters' place on clsact egress and (gateway LAN ports) ingress: a
+ * fixed handle and priority, so a restarted loader finds (and replaces) the
+ * filter an earlier one installed.
  */
 #define GK_DP_TC_HANDLE 0x676b /* "gk" */
 #define GK_DP_TC_PRIO 0x676b
 
+/* The pin of gk_allow, outside enum gk_dp_map: a data plane pinned before gateways lacks it. */
+#define GK_DP_ALLOW_PIN "gk_allow"
+
+enum gk_dp_hook {
+	GK_DP_HOOK_XDP,
+	GK_DP_HOOK_TC_EGRESS,
+	GK_DP_HOOK_TC_LAN, /* TC ingress of a gateway's LAN port */
+};
+
 struct gk_dp_attach {
 	int ifindex;
-	bool tc;	 /* TC egress filter, else XDP */
+	enum gk_dp_hook hook;
 	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
 	__u32 prog_id;	 /* what we attached, so detach never removes a newer program */
 	bool replaced;	 /* it took the place of an earlier copy of our program */
@@ -30,11 +40,13 @@ struct gk_dp_attach {
 struct gk_dp {
 	char pin_dir[PATH_MAX];
 	int map_fd[GK_DP_MAP_NR];
+	int allow_fd;	    /* gk_allow, -1 when not pinned */
 	struct gk_xdp *xdp; /* NULL with maps_only */
 	struct gk_tc *tc;
 	/* Program names as the kernel stores them, to tell our programs from foreign ones. */
 	char xdp_name[BPF_OBJ_NAME_LEN];
 	char tc_name[BPF_OBJ_NAME_LEN];
+	char lan_name[BPF_OBJ_NAME_LEN];
 	struct gk_dp_send
 		*send; /* gk_send mmapped, GK_DP_MAX_GROUPS entries; NULL if not mmapable */
 	size_t send_len;
@@ -49,7 +61,7 @@ int gk_dp_pin_path(const char *dir, const char *name, char *buf, size_t len);
 /* Open every map pinned under dir into fds (all or nothing). */
 int gk_dp_open_pinned(const char *dir, int fds[GK_DP_MAP_NR]);
 void gk_dp_close_fds(int fds[GK_DP_MAP_NR]);
-/* After a change to gk_groups: the programs' per-CPU lookup caches must not serve the old answer. */
+/* After a change to gk_groups: the programs' per-CPU lookup caches must drop the old answer. */
 void gk_dp_groups_changed(struct gk_dp *dp);
 
 #endif

@@ -23,14 +23,21 @@
 
 #define GK_BPFFS_ROOT "/sys/fs/bpf"
 
+/* The pinned name of every map: enum gk_dp_map's, then gk_allow (NULL past the end). */
+static const char *dp_pin_name(int i)
+{
+	if (i < GK_DP_MAP_NR)
+		return gk_dp_map_name((enum gk_dp_map)i);
+	return i == GK_DP_MAP_NR ? GK_DP_ALLOW_PIN : NULL;
+}
+
 /* Any map pinned under dir? */
 static bool dp_any_pinned(const char *dir)
 {
 	char path[PATH_MAX];
 
-	for (int i = 0; i < GK_DP_MAP_NR; i++) {
-		if (!gk_dp_pin_path(dir, gk_dp_map_name((enum gk_dp_map)i), path, sizeof(path)) &&
-		    !access(path, F_OK))
+	for (int i = 0; dp_pin_name(i); i++) {
+		if (!gk_dp_pin_path(dir, dp_pin_name(i), path, sizeof(path)) && !access(path, F_OK))
 			return true;
 	}
 	return false;
@@ -75,16 +82,30 @@ static int dp_prepare_pin_dir(const char *dir, bool create)
 	return 0;
 }
 
-/* The program of the given type in obj (each object holds one entry point per hook). */
-static struct bpf_program *dp_find_prog(struct bpf_object *obj, enum bpf_prog_type type)
+/* Our entry point for a hook. */
+static struct bpf_program *dp_prog(const struct gk_dp *dp, enum gk_dp_hook hook)
 {
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, obj) {
-		if (bpf_program__type(prog) == type)
-			return prog;
+	switch (hook) {
+	case GK_DP_HOOK_XDP:
+		return dp->xdp->progs.gk_xdp_ingress;
+	case GK_DP_HOOK_TC_EGRESS:
+		return dp->tc->progs.gk_tc_egress;
+	default:
+		return dp->tc->progs.gk_tc_lan_ingress;
 	}
-	return NULL;
+}
+
+/* Its name as the kernel keeps it, from dp (which still knows it after maps_only). */
+static const char *dp_prog_name_of(const struct gk_dp *dp, enum gk_dp_hook hook)
+{
+	switch (hook) {
+	case GK_DP_HOOK_XDP:
+		return dp->xdp_name;
+	case GK_DP_HOOK_TC_EGRESS:
+		return dp->tc_name;
+	default:
+		return dp->lan_name;
+	}
 }
 
 /* Point every shared map of obj at its pin: libbpf reuses a pin that exists, else creates one. */
@@ -116,11 +137,15 @@ static void dp_copy_name(char *dst, const struct bpf_program *prog)
 	snprintf(dst, BPF_OBJ_NAME_LEN, "%s", bpf_program__name(prog));
 }
 
-/* Open both skeletons (not loaded yet) and learn their entry points' names. */
-static int dp_open_skels(struct gk_dp *dp)
+/*
+ * Open both skeletons (not loaded yet) and learn their entry points' names.
+ * The LAN program is verified only when it is to be attached: a host that
+ * is no gateway does not pay for it. gk_allow is created and pinned anyway
+ * (libbpf pins it by name under the pin root).
+ */
+static int dp_open_skels(struct gk_dp *dp, const struct gk_dp_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = dp->pin_dir);
-	struct bpf_program *xp, *tp;
 	int err;
 
 	dp->xdp = gk_xdp__open_opts(&oo);
@@ -129,15 +154,12 @@ static int dp_open_skels(struct gk_dp *dp)
 	dp->tc = gk_tc__open_opts(&oo);
 	if (!dp->tc)
 		return -errno;
-	xp = dp_find_prog(dp->xdp->obj, BPF_PROG_TYPE_XDP);
-	tp = dp_find_prog(dp->tc->obj, BPF_PROG_TYPE_SCHED_CLS);
-	if (!xp || !tp) {
-		pr_err("BPF objects lack an XDP or a TC program");
-		return -ENOENT;
-	}
-	dp_copy_name(dp->xdp_name, xp);
-	dp_copy_name(dp->tc_name, tp);
-	err = dp_set_pins(dp->xdp->obj, dp->pin_dir);
+	dp_copy_name(dp->xdp_name, dp_prog(dp, GK_DP_HOOK_XDP));
+	dp_copy_name(dp->tc_name, dp_prog(dp, GK_DP_HOOK_TC_EGRESS));
+	dp_copy_name(dp->lan_name, dp_prog(dp, GK_DP_HOOK_TC_LAN));
+	err = bpf_program__set_autoload(dp_prog(dp, GK_DP_HOOK_TC_LAN), o->n_lan > 0);
+	if (!err)
+		err = dp_set_pins(dp->xdp->obj, dp->pin_dir);
 	if (!err)
 		err = dp_set_pins(dp->tc->obj, dp->pin_dir);
 	return err;
@@ -256,14 +278,14 @@ static void dp_ifname(int ifindex, char buf[IF_NAMESIZE])
 		snprintf(buf, IF_NAMESIZE, "#%d", ifindex);
 }
 
-static int dp_record(struct gk_dp *dp, int ifindex, bool tc, __u32 xdp_flags, int prog_fd,
-		     bool replaced)
+static int dp_record(struct gk_dp *dp, int ifindex, enum gk_dp_hook hook, __u32 xdp_flags,
+		     int prog_fd, bool replaced)
 {
 	struct gk_dp_attach *a;
 
 	for (size_t i = 0; i < dp->n_att; i++) {
 		a = &dp->att[i];
-		if (a->ifindex == ifindex && a->tc == tc)
+		if (a->ifindex == ifindex && a->hook == hook)
 			goto out_fill;
 	}
 	if (dp->n_att == GK_DP_MAX_ATTACH)
@@ -271,7 +293,7 @@ static int dp_record(struct gk_dp *dp, int ifindex, bool tc, __u32 xdp_flags, in
 	a = &dp->att[dp->n_att++];
 out_fill:
 	a->ifindex = ifindex;
-	a->tc = tc;
+	a->hook = hook;
 	a->xdp_flags = xdp_flags;
 	a->prog_id = dp_prog_id(prog_fd);
 	a->replaced = replaced;
@@ -319,7 +341,7 @@ static int dp_xdp_replace(int ifindex, int prog_fd, __u32 old_id, __u32 mode_fla
 
 static int dp_attach_xdp(struct gk_dp *dp, int ifindex, enum gk_dp_xdp_mode mode)
 {
-	int prog_fd = bpf_program__fd(dp_find_prog(dp->xdp->obj, BPF_PROG_TYPE_XDP));
+	int prog_fd = bpf_program__fd(dp_prog(dp, GK_DP_HOOK_XDP));
 	char ifname[IF_NAMESIZE], name[BPF_OBJ_NAME_LEN];
 	__u32 old_id, flag;
 	int err;
@@ -356,56 +378,69 @@ static int dp_attach_xdp(struct gk_dp *dp, int ifindex, enum gk_dp_xdp_mode mode
 		pr_err("%s: attaching XDP failed: %s", ifname, strerror(-err));
 		return err;
 	}
-	return dp_record(dp, ifindex, false, flag, prog_fd, old_id != 0);
+	return dp_record(dp, ifindex, GK_DP_HOOK_XDP, flag, prog_fd, old_id != 0);
+}
+
+static enum bpf_tc_attach_point dp_tc_point(enum gk_dp_hook hook)
+{
+	return hook == GK_DP_HOOK_TC_LAN ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+static const char *dp_tc_point_name(enum gk_dp_hook hook)
+{
+	return hook == GK_DP_HOOK_TC_LAN ? "ingress" : "egress";
 }
 
 /* A filter at our handle and priority already: replace it if it is our program. */
-static int dp_tc_replace(struct gk_dp *dp, const struct bpf_tc_hook *hook, struct bpf_tc_opts *a,
-			 const char *ifname)
+static int dp_tc_replace(struct gk_dp *dp, enum gk_dp_hook hook, const struct bpf_tc_hook *tch,
+			 struct bpf_tc_opts *a, const char *ifname)
 {
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = GK_DP_TC_HANDLE, .priority = GK_DP_TC_PRIO);
 	char name[BPF_OBJ_NAME_LEN];
 	int err;
 
-	err = bpf_tc_query(hook, &q);
+	err = bpf_tc_query(tch, &q);
 	if (err) {
-		pr_err("%s: cannot query TC egress: %s", ifname, strerror(-err));
+		pr_err("%s: cannot query TC %s: %s", ifname, dp_tc_point_name(hook),
+		       strerror(-err));
 		return err;
 	}
 	dp_prog_name(q.prog_id, name);
-	if (strcmp(name, dp->tc_name)) {
-		pr_err("%s: TC egress filter %#x/%#x holds program '%s'", ifname, GK_DP_TC_HANDLE,
-		       GK_DP_TC_PRIO, name);
+	if (strcmp(name, dp_prog_name_of(dp, hook))) {
+		pr_err("%s: TC %s filter %#x/%#x holds program '%s'", ifname,
+		       dp_tc_point_name(hook), GK_DP_TC_HANDLE, GK_DP_TC_PRIO, name);
 		return -EBUSY;
 	}
 	a->flags = BPF_TC_F_REPLACE;
-	return bpf_tc_attach(hook, a);
+	return bpf_tc_attach(tch, a);
 }
 
-static int dp_attach_tc(struct gk_dp *dp, int ifindex)
+/* TC egress stamping, or a gateway LAN port's ingress stamping. */
+static int dp_attach_tc(struct gk_dp *dp, int ifindex, enum gk_dp_hook hook)
 {
-	int prog_fd = bpf_program__fd(dp_find_prog(dp->tc->obj, BPF_PROG_TYPE_SCHED_CLS));
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	int prog_fd = bpf_program__fd(dp_prog(dp, hook));
+	LIBBPF_OPTS(bpf_tc_hook, tch, .ifindex = ifindex, .attach_point = dp_tc_point(hook));
 	LIBBPF_OPTS(bpf_tc_opts, a, .handle = GK_DP_TC_HANDLE, .priority = GK_DP_TC_PRIO,
 		    .prog_fd = prog_fd);
 	char ifname[IF_NAMESIZE];
 	int err;
 
 	dp_ifname(ifindex, ifname);
-	err = bpf_tc_hook_create(&hook);
+	err = bpf_tc_hook_create(&tch);
 	if (err && err != -EEXIST) {
 		pr_err("%s: cannot create the clsact qdisc: %s", ifname, strerror(-err));
 		return err;
 	}
 	/* Exclusive first: the usual case, a bare interface, needs no query. */
-	err = bpf_tc_attach(&hook, &a);
+	err = bpf_tc_attach(&tch, &a);
 	if (err == -EEXIST)
-		err = dp_tc_replace(dp, &hook, &a, ifname);
+		err = dp_tc_replace(dp, hook, &tch, &a, ifname);
 	if (err) {
-		pr_err("%s: attaching TC egress failed: %s", ifname, strerror(-err));
+		pr_err("%s: attaching TC %s failed: %s", ifname, dp_tc_point_name(hook),
+		       strerror(-err));
 		return err;
 	}
-	return dp_record(dp, ifindex, true, 0, prog_fd, a.flags & BPF_TC_F_REPLACE);
+	return dp_record(dp, ifindex, hook, 0, prog_fd, a.flags & BPF_TC_F_REPLACE);
 }
 
 static int dp_detach_xdp_id(int ifindex, __u32 id, __u32 flag)
@@ -423,9 +458,10 @@ static int dp_detach_xdp_id(int ifindex, __u32 id, __u32 flag)
 	return err == -EEXIST ? 0 : err;
 }
 
-static int dp_detach_tc_name(int ifindex, const char *ours, __u32 only_id)
+static int dp_detach_tc_name(int ifindex, enum bpf_tc_attach_point point, const char *ours,
+			     __u32 only_id)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = GK_DP_TC_HANDLE, .priority = GK_DP_TC_PRIO);
 	LIBBPF_OPTS(bpf_tc_opts, d, .handle = GK_DP_TC_HANDLE, .priority = GK_DP_TC_PRIO);
 	char name[BPF_OBJ_NAME_LEN];
@@ -446,8 +482,9 @@ static int dp_detach_one(struct gk_dp *dp, const struct gk_dp_attach *a)
 	__u32 id, flag;
 	int err;
 
-	if (a->tc)
-		return dp_detach_tc_name(a->ifindex, dp->tc_name, a->prog_id);
+	if (a->hook != GK_DP_HOOK_XDP)
+		return dp_detach_tc_name(a->ifindex, dp_tc_point(a->hook),
+					 dp_prog_name_of(dp, a->hook), a->prog_id);
 	err = dp_xdp_current(a->ifindex, &id, &flag);
 	if (err)
 		return err == -ENODEV ? 0 : err;
@@ -484,7 +521,9 @@ int gk_dp_detach_ifindex(struct gk_dp *dp, int ifindex)
 			err = dp_detach_xdp_id(ifindex, id, flag);
 	}
 	if (!err)
-		err = dp_detach_tc_name(ifindex, dp->tc_name, 0);
+		err = dp_detach_tc_name(ifindex, BPF_TC_EGRESS, dp->tc_name, 0);
+	if (!err)
+		err = dp_detach_tc_name(ifindex, BPF_TC_INGRESS, dp->lan_name, 0);
 	if (err)
 		return err;
 	for (size_t i = dp->n_att; i-- > 0;) {
@@ -497,7 +536,7 @@ int gk_dp_detach_ifindex(struct gk_dp *dp, int ifindex)
 int gk_dp_xdp_attach_mode(const struct gk_dp *dp, int ifindex)
 {
 	for (size_t i = 0; i < dp->n_att; i++) {
-		if (dp->att[i].ifindex == ifindex && !dp->att[i].tc)
+		if (dp->att[i].ifindex == ifindex && dp->att[i].hook == GK_DP_HOOK_XDP)
 			return (int)dp->att[i].xdp_flags;
 	}
 	return -ENOENT;
@@ -527,7 +566,12 @@ static int dp_attach_all(struct gk_dp *dp, const struct gk_dp_opts *o)
 			return err;
 	}
 	for (size_t i = 0; i < o->n_tc; i++) {
-		err = dp_attach_tc(dp, o->tc_ifindex[i]);
+		err = dp_attach_tc(dp, o->tc_ifindex[i], GK_DP_HOOK_TC_EGRESS);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < o->n_lan; i++) {
+		err = dp_attach_tc(dp, o->lan_ifindex[i], GK_DP_HOOK_TC_LAN);
 		if (err)
 			return err;
 	}
@@ -555,16 +599,33 @@ static void dp_free(struct gk_dp *dp)
 	if (dp->ctl)
 		munmap(dp->ctl, dp->ctl_len);
 	gk_dp_close_fds(dp->map_fd);
+	if (dp->allow_fd >= 0)
+		close(dp->allow_fd);
 	gk_tc__destroy(dp->tc);
 	gk_xdp__destroy(dp->xdp);
 	free(dp);
+}
+
+/* gk_allow's pin into dp->allow_fd; a data plane pinned before gateways has none. */
+static int dp_open_allow(struct gk_dp *dp)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = gk_dp_pin_path(dp->pin_dir, GK_DP_ALLOW_PIN, path, sizeof(path));
+	if (err)
+		return err;
+	dp->allow_fd = bpf_obj_get(path);
+	if (dp->allow_fd < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 static int dp_load(struct gk_dp *dp, const struct gk_dp_opts *o)
 {
 	int err;
 
-	err = dp_open_skels(dp);
+	err = dp_open_skels(dp, o);
 	if (err)
 		return err;
 	if (o->maps_only) {
@@ -573,11 +634,13 @@ static int dp_load(struct gk_dp *dp, const struct gk_dp_opts *o)
 		gk_xdp__destroy(dp->xdp);
 		dp->tc = NULL;
 		dp->xdp = NULL;
-		return gk_dp_open_pinned(dp->pin_dir, dp->map_fd);
+	} else {
+		err = dp_load_skels(dp);
 	}
-	err = dp_load_skels(dp);
 	if (!err)
 		err = gk_dp_open_pinned(dp->pin_dir, dp->map_fd);
+	if (!err)
+		err = dp_open_allow(dp);
 	return err;
 }
 
@@ -589,7 +652,7 @@ int gk_dp_open(struct gk_dp **out, const struct gk_dp_opts *opts)
 	int err;
 
 	*out = NULL;
-	if ((o->maps_only && (o->n_xdp || o->n_tc || o->exclusive)) ||
+	if ((o->maps_only && (o->n_xdp || o->n_tc || o->n_lan || o->exclusive)) ||
 	    (unsigned int)o->xdp_mode > GK_DP_XDP_GENERIC)
 		return -EINVAL;
 	dp = calloc(1, sizeof(*dp));
@@ -597,6 +660,7 @@ int gk_dp_open(struct gk_dp **out, const struct gk_dp_opts *opts)
 		return -ENOMEM;
 	for (int i = 0; i < GK_DP_MAP_NR; i++)
 		dp->map_fd[i] = -1;
+	dp->allow_fd = -1;
 	err = dp_set_dir(dp, o->pin_dir ? o->pin_dir : GK_DP_PIN_DIR);
 	if (err)
 		goto out_free;
@@ -629,9 +693,9 @@ static void dp_unpin(const char *dir)
 {
 	char path[PATH_MAX];
 
-	for (int i = 0; i < GK_DP_MAP_NR; i++) {
-		if (!gk_dp_pin_path(dir, gk_dp_map_name((enum gk_dp_map)i), path, sizeof(path)) &&
-		    unlink(path) && errno != ENOENT)
+	for (int i = 0; dp_pin_name(i); i++) {
+		if (!gk_dp_pin_path(dir, dp_pin_name(i), path, sizeof(path)) && unlink(path) &&
+		    errno != ENOENT)
 			pr_warn("cannot unpin %s: %s", path, strerror(errno));
 	}
 	/* Fails harmlessly when someone else keeps files there. */

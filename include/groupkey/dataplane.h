@@ -100,6 +100,25 @@ struct gk_dp_ctl {
 	__u64 groups_gen;
 };
 
+/*
+ * gk_allow (gateway): which legacy hosts behind a LAN interface may send
+ * to a group. An LPM trie: the key is the group, matched whole (so its byte
+ * order does not matter), then the source address; the longest prefix
+ * that matches decides, and it allows when its value has GK_DP_ALLOW_SEND
+ * (an entry without it carves a host or subnet out of a wider one). LAN
+ * ingress stamps a datagram to a protected group only from an allowed
+ * source, and drops it as GK_DP_V_NOT_ALLOWED otherwise.
+ */
+#define GK_DP_MAX_ALLOW 4096
+#define GK_DP_ALLOW_GROUP_BITS 32 /* prefixlen counts the group first */
+#define GK_DP_ALLOW_SEND 0x1u
+
+struct gk_dp_allow_key {
+	__u32 prefixlen; /* GK_DP_ALLOW_GROUP_BITS + bits of addr (IPv4 /n: 96 + n) */
+	__u32 group_id;
+	__u8 addr[16]; /* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
+};
+
 /* A (group, key version) pair: how the daemon and the CLI name a key. */
 struct gk_dp_key_id {
 	__u32 group_id;
@@ -235,18 +254,56 @@ static inline __attribute__((always_inline)) int gk_dp_replay_update(__u64 *top,
 /* Compare-and-swap attempts on one word before a packet is dropped (contention: never seen). */
 #define GK_DP_REPLAY_TRIES 4
 
-/* The window a sender's first accepted number creates: fill a zeroed r. */
+/*
+ * The window a sender's first accepted number creates, in r. Every word is
+ * written at a constant index: r may be on a BPF stack, which takes no
+ * variable offset without CAP_PERFMON.
+ */
 static inline __attribute__((always_inline)) void gk_dp_replay_init(struct gk_dp_replay *r,
 								    __u64 seq)
 {
 	__u64 low = seq >= GK_DP_REPLAY_WINDOW - 1 ? seq - (GK_DP_REPLAY_WINDOW - 1) : 0;
-	__u64 blk = seq / GK_DP_REPLAY_BLOCK;
+	__u64 blk = seq / GK_DP_REPLAY_BLOCK, word;
+	int i;
 
 	/* The oldest block the window can ever accept from: relative numbers stay >= 0. */
 	r->base = low / GK_DP_REPLAY_BLOCK;
 	r->top = seq;
-	r->ring[blk % GK_DP_REPLAY_RING] =
-		(blk - r->base) << GK_DP_REPLAY_BLOCK | 1ULL << (seq % GK_DP_REPLAY_BLOCK);
+	word = (blk - r->base) << GK_DP_REPLAY_BLOCK | 1ULL << (seq % GK_DP_REPLAY_BLOCK);
+	for (i = 0; i < GK_DP_REPLAY_RING; i++)
+		r->ring[i] = (__u64)i == blk % GK_DP_REPLAY_RING ? word : 0;
+}
+
+/*
+ * &r->ring[blk % GK_DP_REPLAY_RING]. In BPF, by one immediate add per ring
+ * slot: without CAP_PERFMON the verifier takes a variable offset into a map
+ * value only when every path to the instruction agrees on its bounds, which
+ * the paths through gk_dp_replay_init() do not.
+ */
+static inline __attribute__((always_inline)) __u64 *gk_dp_replay_word(struct gk_dp_replay *r,
+								      __u64 blk)
+{
+#ifdef __bpf__
+	__u64 *w = r->ring;
+
+	switch (blk % GK_DP_REPLAY_RING) {
+#define GK_DP_RING_CASE(k)                                                           \
+	case (k):                                                                    \
+		__asm__ __volatile__("%[w] += %[o]" : [w] "+r"(w) : [o] "i"((k)*8)); \
+		break;
+		GK_DP_RING_CASE(1)
+		GK_DP_RING_CASE(2)
+		GK_DP_RING_CASE(3)
+		GK_DP_RING_CASE(4)
+		GK_DP_RING_CASE(5)
+		GK_DP_RING_CASE(6)
+		GK_DP_RING_CASE(7)
+#undef GK_DP_RING_CASE
+	}
+	return w;
+#else
+	return &r->ring[blk % GK_DP_REPLAY_RING];
+#endif
 }
 
 /*
@@ -272,7 +329,7 @@ static inline __attribute__((always_inline)) int gk_dp_replay_ring_update(struct
 		return -1;
 	rel = (blk - base) << GK_DP_REPLAY_BLOCK;
 	bit = 1ULL << (seq % GK_DP_REPLAY_BLOCK);
-	w = &r->ring[blk % GK_DP_REPLAY_RING];
+	w = gk_dp_replay_word(r, blk);
 	for (i = 0; i < GK_DP_REPLAY_TRIES; i++) {
 		old = *(volatile __u64 *)w;
 		if ((old & ~bits) > rel)

@@ -27,6 +27,14 @@
  * - TC egress through a clsact qdisc and a netlink filter at a fixed handle and
  *   priority (bpf_tc_attach), not tcx links: Debian 12's libbpf 1.1 has no tcx
  *   API, and a tcx link would have to be pinned to outlive the process anyway.
+ * - Gateway LAN ports: TC ingress, the same way, at the same handle and
+ *   priority on the ingress hook. It stamps what legacy hosts send to groups
+ *   this host sends to, from sources gk_allow admits (gk_dp_allow_add); the
+ *   kernel then forwards it, bridged or routed. WAN ports take XDP only.
+ *
+ * The programs load with CAP_BPF and CAP_NET_ADMIN alone: they never move a
+ * packet pointer by a variable amount, which the verifier allows only with
+ * CAP_PERFMON (docs/wire-format.md, Size limit).
  *
  * Deadlines use CLOCK_TAI (bpf_ktime_get_tai_ns): deadline = (exp + TAI - UTC
  * offset from adjtimex) * 1e9, so the BPF check is one comparison. CLOCK_TAI
@@ -68,6 +76,8 @@ struct gk_dp_opts {
 	size_t n_xdp;
 	const int *tc_ifindex; /* egress TC stamping on these interfaces */
 	size_t n_tc;
+	const int *lan_ifindex; /* gateway: ingress TC stamping of legacy hosts' traffic */
+	size_t n_lan;
 	enum gk_dp_xdp_mode xdp_mode;
 };
 
@@ -86,7 +96,7 @@ struct gk_dp_opts {
 int gk_dp_open(struct gk_dp **out, const struct gk_dp_opts *opts);
 /* Remove our programs from every interface this handle attached them to. */
 int gk_dp_detach(struct gk_dp *dp);
-/* Remove our programs from ifindex whoever attached them (a restarted loader's cleanup). */
+/* Remove our programs from every hook of ifindex, whoever attached them (a restart's cleanup). */
 int gk_dp_detach_ifindex(struct gk_dp *dp, int ifindex);
 /*
  * Free the handle. keep_pins: the maps stay pinned (and attached programs keep
@@ -198,6 +208,33 @@ struct gk_dp_key_entry {
 
 /* Every live key pinned under pin_dir (NULL: default), in group order, *out malloc'd; -ENOENT. */
 int gk_dp_keys_read(const char *pin_dir, struct gk_dp_key_entry **out, size_t *n);
+/*
+ * Gateway: legacy hosts that may send to a group through a LAN port
+ * (gk_allow, dataplane.h). prefix is "10.0.0.0/24", "fd00::/64", or an
+ * address for one host; bits past the length are ignored, and "::/0"
+ * covers IPv4 sources too (they are ::ffff:a.b.c.d). Adding a present
+ * prefix succeeds; deleting an absent one is -ENOENT. -EINVAL for a bad
+ * prefix or a group_id out of range, -ENOENT when the maps were pinned by a
+ * loader without gk_allow (load once to create it).
+ */
+int gk_dp_allow_add(struct gk_dp *dp, uint32_t group_id, const char *prefix);
+int gk_dp_allow_del(struct gk_dp *dp, uint32_t group_id, const char *prefix);
+/* The gk_allow key of (group_id, prefix), as the two calls above write it. */
+int gk_dp_allow_key(uint32_t group_id, const char *prefix, struct gk_dp_allow_key *key);
+
+/* One gk_allow entry. */
+struct gk_dp_allow_entry {
+	uint32_t group_id;
+	uint8_t addr[16]; /* IPv6, or IPv4-mapped */
+	uint8_t bits;	  /* prefix length of addr, 0..128 (IPv4 /n: 96 + n) */
+	uint32_t flags;	  /* GK_DP_ALLOW_* */
+};
+
+/* Every gk_allow entry pinned under pin_dir (NULL: default), by group and prefix; -ENOENT. */
+int gk_dp_allow_read(const char *pin_dir, struct gk_dp_allow_entry **out, size_t *n);
+/* "10.0.0.0/24" or "fd00::/64" (IPv4 when the prefix lies in ::ffff:0:0/96); -ENOSPC. */
+int gk_dp_allow_str(const struct gk_dp_allow_entry *e, char *buf, size_t len);
+
 /* Sum over every possible CPU of one slot of the per-CPU gk_stats (fd from bpf_obj_get or dp). */
 int gk_dp_stats_slot(int stats_fd, uint32_t group_id, enum gk_dp_verdict v,
 		     struct gk_dp_counter *sum);

@@ -9,14 +9,17 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <time.h>
+#include <linux/capability.h>
 #include <linux/if_ether.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "groupkey/dp.h"
 #include "groupkey/dptag.h"
 #include "harness.h"
 #include "gk_tc.skel.h"
@@ -66,6 +69,7 @@ struct spec {
 	int zero_csum;	    /* send UDP checksum 0 */
 	size_t pad;	    /* Ethernet padding after the IP datagram */
 	const uint8_t *dst; /* NULL: the G4 or G6 group address */
+	const uint8_t *src; /* NULL: src4 or src6 */
 	uint16_t dport;	    /* 0: the group's port */
 };
 
@@ -145,7 +149,7 @@ static size_t ip_hlen(const struct spec *s)
 static size_t build(uint8_t *f, const struct spec *s, const uint8_t *pl, size_t n)
 {
 	const uint8_t *dst = s->dst ? s->dst : s->ipv6 ? g6_addr : g4_addr;
-	const uint8_t *src = s->ipv6 ? src6 : src4;
+	const uint8_t *src = s->src ? s->src : s->ipv6 ? src6 : src4;
 	size_t l3 = l3_offset(s), iphl = ip_hlen(s), l4 = l3 + iphl, ulen = 8 + n;
 	uint16_t check;
 
@@ -1377,16 +1381,19 @@ TEST(xdp_non_group_traffic_untouched)
 TEST(verified_insns_at_max_payload)
 {
 	struct dp *d = dp_load(GK_DP_MAX_PAYLOAD);
-	struct bpf_prog_info xi = { 0 }, ti = { 0 };
-	__u32 xl = sizeof(xi), tl = sizeof(ti);
+	struct bpf_prog_info xi = { 0 }, ti = { 0 }, li = { 0 };
+	__u32 xl = sizeof(xi), tl = sizeof(ti), ll = sizeof(li);
 
 	ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(d->x->progs.gk_xdp_ingress), &xi, &xl), 0);
 	ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(d->t->progs.gk_tc_egress), &ti, &tl), 0);
-	TH_LOG("verified instructions at %u payload bytes: XDP %u, TC %u", GK_DP_MAX_PAYLOAD,
-	       xi.verified_insns, ti.verified_insns);
+	ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(d->t->progs.gk_tc_lan_ingress), &li, &ll),
+		  0);
+	TH_LOG("verified instructions at %u payload bytes: XDP %u, TC egress %u, TC LAN %u",
+	       GK_DP_MAX_PAYLOAD, xi.verified_insns, ti.verified_insns, li.verified_insns);
 	EXPECT_GT(xi.verified_insns, 0);
 	EXPECT_LT(xi.verified_insns, 1000000);
 	EXPECT_LT(ti.verified_insns, 1000000);
+	EXPECT_LT(li.verified_insns, 1000000);
 	dp_free(d);
 }
 
@@ -1726,7 +1733,289 @@ TEST(maps_pinned_by_name_are_shared)
 		EXPECT_EQ(access(path, F_OK), 0);
 		EXPECT_EQ(unlink(path), 0);
 	}
+	/* The gateway's allow list lives in the TC object only, pinned by name as well. */
+	EXPECT_TRUE(bpf_object__find_map_by_name(x2->obj, "gk_allow") == NULL);
+	snprintf(path, sizeof(path), "%s/gk_allow", root);
+	EXPECT_EQ(access(path, F_OK), 0);
+	EXPECT_EQ(unlink(path), 0);
 	EXPECT_EQ(rmdir(root), 0);
 	gk_tc__destroy(t);
 	gk_xdp__destroy(x2);
+}
+
+/* --- Gateway: gk_tc_lan_ingress on a LAN port ------------------------------------------- */
+
+/* A gk_allow entry: SEND as gk_dp_allow_add() writes it, or 0 to carve a prefix out. */
+static void allow(struct dp *d, uint32_t group, const char *prefix, __u32 flags)
+{
+	struct gk_dp_allow_key k;
+
+	ASSERT_EQ(gk_dp_allow_key(group, prefix, &k), 0);
+	map_update(d->t->maps.gk_allow, &k, sizeof(k), &flags, sizeof(flags));
+}
+
+static int run_lan(struct dp *d, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len)
+{
+	struct __sk_buff ctx = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = FRAME_MAX, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+
+	ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(d->t->progs.gk_tc_lan_ingress), &o), 0);
+	*out_len = o.data_size_out;
+	return (int)o.retval;
+}
+
+static void lan_shot(struct dp *d, const uint8_t *in, size_t len, uint32_t group, uint32_t verdict)
+{
+	uint8_t out[FRAME_MAX];
+	size_t out_len = 0;
+
+	ASSERT_EQ(run_lan(d, in, len, out, &out_len), TC_ACT_SHOT);
+	count(d, group, verdict, len);
+}
+
+static void lan_ignore(struct dp *d, const uint8_t *in, size_t len)
+{
+	uint8_t out[FRAME_MAX];
+	size_t out_len = 0;
+
+	ASSERT_EQ(run_lan(d, in, len, out, &out_len), TC_ACT_OK);
+	ASSERT_EQ(out_len, len);
+	ASSERT_MEMEQ(out, in, len);
+}
+
+/* The stamped datagram in f verifies with the userspace reference, and carries n payload bytes. */
+static void expect_trailer_verifies(struct dp *d, const uint8_t *f, size_t len,
+				    const struct spec *s, size_t n)
+{
+	size_t l4 = l3_offset(s) + ip_hlen(s), ulen = get16(f + l4 + 4), plen = 0;
+	struct gk_dp_window win = { 0 };
+
+	ASSERT_LE(l4 + ulen, len);
+	EXPECT_EQ(gk_dp_verify(s->ipv6 ? &d->g6 : &d->g4, &d->key, 0, &win, f + l4 + 8, ulen - 8,
+			       &plen),
+		  GK_DP_V_PASS);
+	EXPECT_EQ(plen, n);
+}
+
+/* Plain frames from an allowed source come out as TC egress would stamp them, and verify. */
+static void lan_stamps(struct dp *d, const struct spec *s, uint32_t group)
+{
+	uint8_t pl[FRAME_MAX], in[FRAME_MAX], want[FRAME_MAX], out[FRAME_MAX];
+	uint64_t seq0 = send_seq(d, group);
+
+	for (size_t i = 0; i < NLENS; i++) {
+		size_t n = payload_lens[i], in_len, want_len, out_len = 0;
+
+		fill(pl, n, (unsigned int)i + 40);
+		in_len = build(in, s, pl, n);
+		want_len = stamped_seq(d, s, seq0 + i, pl, n, want);
+		ASSERT_EQ(run_lan(d, in, in_len, out, &out_len), TC_ACT_OK);
+		ASSERT_EQ(out_len, want_len);
+		ASSERT_MEMEQ(out, want, want_len);
+		expect_valid_frame(out, out_len, s);
+		expect_trailer_verifies(d, out, out_len, s, n);
+		count(d, group, GK_DP_V_STAMPED, in_len);
+	}
+	EXPECT_EQ(send_seq(d, group), seq0 + NLENS);
+	expect_counts(d);
+}
+
+TEST(lan_stamps_allowed_sources)
+{
+	struct dp *d = dp_setup(GK_DP_MAX_PAYLOAD, GK_DP_GROUP_SEND);
+
+	allow(d, G4, "192.0.2.0/24", GK_DP_ALLOW_SEND);
+	allow(d, G6, "2001:db8::/64", GK_DP_ALLOW_SEND);
+	lan_stamps(d, &(struct spec){ 0 }, G4);
+	lan_stamps(d, &(struct spec){ .zero_csum = 1 }, G4);
+	lan_stamps(d, &(struct spec){ .ipv6 = 1 }, G6);
+	lan_stamps(d, &(struct spec){ .vlan = ETH_P_8021Q, .ihl = 7 }, G4);
+	lan_stamps(d, &(struct spec){ .vlan = ETH_P_8021AD, .ipv6 = 1 }, G6);
+	dp_free(d);
+}
+
+/*
+ * A frame received from Ethernet may carry padding after a short datagram:
+ * the trailer goes right after the datagram, the padding moves behind it.
+ */
+TEST(lan_stamps_behind_ethernet_padding)
+{
+	struct dp *d = dp_setup(GK_DP_MAX_PAYLOAD, GK_DP_GROUP_SEND);
+	uint8_t pl[8], in[FRAME_MAX], want[FRAME_MAX], out[FRAME_MAX];
+	size_t in_len, want_len, out_len = 0;
+
+	allow(d, G4, "192.0.2.1", GK_DP_ALLOW_SEND);
+	fill(pl, sizeof(pl), 50);
+	in_len = build(in, &(struct spec){ .pad = 14 }, pl, 4); /* 46 bytes padded to 60 */
+	ASSERT_EQ(in_len, 60);
+	want_len = stamped_seq(d, &(struct spec){ 0 }, 1, pl, 4, want);
+	ASSERT_EQ(run_lan(d, in, in_len, out, &out_len), TC_ACT_OK);
+	ASSERT_EQ(out_len, in_len + GK_DP_TRAILER_LEN);
+	ASSERT_MEMEQ(out, want, want_len);
+	for (size_t i = want_len; i < out_len; i++)
+		EXPECT_EQ(out[i], 0);
+	expect_trailer_verifies(d, out, want_len, &(struct spec){ 0 }, 4);
+	count(d, G4, GK_DP_V_STAMPED, in_len);
+	expect_counts(d);
+	dp_free(d);
+}
+
+TEST(lan_drops_sources_not_allowed)
+{
+	static const uint8_t other4[16] = { 192, 0, 2, 2 };
+	static const uint8_t other6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 1 };
+	struct dp *d = dp_setup(GK_DP_MAX_PAYLOAD, GK_DP_GROUP_SEND);
+	uint8_t pl[32], in[FRAME_MAX], want[FRAME_MAX], out[FRAME_MAX];
+	size_t len, want_len, out_len;
+
+	fill(pl, sizeof(pl), 51);
+	len = build(in, &(struct spec){ 0 }, pl, sizeof(pl));
+	/* Nobody allowed; then the source allowed for another group only; then another subnet. */
+	lan_shot(d, in, len, G4, GK_DP_V_NOT_ALLOWED);
+	allow(d, G6, "192.0.2.0/24", GK_DP_ALLOW_SEND);
+	lan_shot(d, in, len, G4, GK_DP_V_NOT_ALLOWED);
+	allow(d, G4, "192.0.3.0/24", GK_DP_ALLOW_SEND);
+	lan_shot(d, in, len, G4, GK_DP_V_NOT_ALLOWED);
+	/* Whatever the parse says, a source that may not send counts as that. */
+	len = build(in, &(struct spec){ .frag = IP_MF }, pl, sizeof(pl));
+	lan_shot(d, in, len, G4, GK_DP_V_NOT_ALLOWED);
+	EXPECT_EQ(send_seq(d, G4), 1);
+
+	/* Its subnet allowed: stamped; a carve-out for the host itself: dropped again. */
+	allow(d, G4, "192.0.2.0/24", GK_DP_ALLOW_SEND);
+	len = build(in, &(struct spec){ 0 }, pl, sizeof(pl));
+	want_len = stamped_seq(d, &(struct spec){ 0 }, 1, pl, sizeof(pl), want);
+	ASSERT_EQ(run_lan(d, in, len, out, &out_len), TC_ACT_OK);
+	ASSERT_EQ(out_len, want_len);
+	ASSERT_MEMEQ(out, want, want_len);
+	count(d, G4, GK_DP_V_STAMPED, len);
+	allow(d, G4, "192.0.2.1/32", 0);
+	lan_shot(d, in, len, G4, GK_DP_V_NOT_ALLOWED);
+	len = build(in, &(struct spec){ .src = other4 }, pl, sizeof(pl));
+	ASSERT_EQ(run_lan(d, in, len, out, &out_len), TC_ACT_OK);
+	ASSERT_EQ(out_len, len + GK_DP_TRAILER_LEN);
+	count(d, G4, GK_DP_V_STAMPED, len);
+	/* From an allowed source, the parse's own verdict stands. */
+	len = build(in, &(struct spec){ .src = other4, .frag = IP_MF }, pl, sizeof(pl));
+	lan_shot(d, in, len, G4, GK_DP_V_FRAGMENT);
+	EXPECT_EQ(send_seq(d, G4), 3);
+
+	/* IPv6: an IPv4 entry admits no IPv6 source, nor does a neighbouring /64. */
+	len = build(in, &(struct spec){ .ipv6 = 1 }, pl, sizeof(pl));
+	lan_shot(d, in, len, G6, GK_DP_V_NOT_ALLOWED);
+	allow(d, G6, "2001:db8:0:1::/64", GK_DP_ALLOW_SEND);
+	lan_shot(d, in, len, G6, GK_DP_V_NOT_ALLOWED);
+	len = build(in, &(struct spec){ .ipv6 = 1, .src = other6 }, pl, sizeof(pl));
+	ASSERT_EQ(run_lan(d, in, len, out, &out_len), TC_ACT_OK);
+	count(d, G6, GK_DP_V_STAMPED, len);
+	EXPECT_EQ(send_seq(d, G6), 2);
+	expect_counts(d);
+	dp_free(d);
+}
+
+TEST(lan_no_send_key)
+{
+	struct dp *d = dp_setup(GK_DP_MAX_PAYLOAD, GK_DP_GROUP_SEND);
+	uint8_t pl[16], in[FRAME_MAX];
+	struct gk_dp_key k = d->key;
+	struct timespec now;
+	size_t len;
+
+	ASSERT_EQ(clock_gettime(CLOCK_TAI, &now), 0);
+	allow(d, G4, "0.0.0.0/0", GK_DP_ALLOW_SEND);
+	allow(d, G6, "::/0", GK_DP_ALLOW_SEND);
+	fill(pl, sizeof(pl), 52);
+	len = build(in, &(struct spec){ 0 }, pl, sizeof(pl));
+	k.send_not_after_ns = (uint64_t)now.tv_sec * 1000000000ULL - 1;
+	add_key(d, G4, KEY_ID, &k);
+	lan_shot(d, in, len, G4, GK_DP_V_NO_SEND_KEY);
+	del_key(d, G4, KEY_ID);
+	lan_shot(d, in, len, G4, GK_DP_V_NO_SEND_KEY);
+	del_key(d, G6, KEY_ID);
+	len = build(in, &(struct spec){ .ipv6 = 1 }, pl, sizeof(pl));
+	lan_shot(d, in, len, G6, GK_DP_V_NO_SEND_KEY);
+	EXPECT_EQ(send_seq(d, G4), 1);
+	EXPECT_EQ(send_seq(d, G6), 1);
+	expect_counts(d);
+	dp_free(d);
+}
+
+/* Non-group traffic, and traffic of groups the gateway does not send to, passes as it came. */
+TEST(lan_passes_other_traffic_untouched)
+{
+	static const uint8_t other4[16] = { 239, 1, 2, 4 };
+	struct dp *d = dp_setup(GK_DP_MAX_PAYLOAD, GK_DP_GROUP_SEND);
+	uint8_t pl[32], in[FRAME_MAX];
+	size_t len;
+
+	fill(pl, sizeof(pl), 53);
+	len = build(in, &(struct spec){ .dst = other4 }, pl, sizeof(pl));
+	lan_ignore(d, in, len);
+	len = build(in, &(struct spec){ .dport = 53 }, pl, sizeof(pl));
+	lan_ignore(d, in, len);
+	len = build(in, &(struct spec){ .proto = PROTO_TCP }, pl, sizeof(pl));
+	lan_ignore(d, in, len);
+	len = build(in, &(struct spec){ .ipv6 = 1, .dport = 53 }, pl, sizeof(pl));
+	lan_ignore(d, in, len);
+	/* A receive-only group: nothing to stamp with, nothing to refuse. */
+	add_group(d, &d->g4, G4, GK_DP_GROUP_STRIP);
+	len = build(in, &(struct spec){ 0 }, pl, sizeof(pl));
+	lan_ignore(d, in, len);
+	EXPECT_EQ(send_seq(d, G4), 1);
+	expect_counts(d);
+	dp_free(d);
+}
+
+/* --- Capabilities ---------------------------------------------------------------------- */
+
+/* Keep only CAP_BPF and CAP_NET_ADMIN, as groupkeyd.service grants them. */
+static void drop_to_bpf_and_net_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[2] = { { 0 } };
+
+	c[0].effective = c[0].permitted = 1u << CAP_NET_ADMIN;
+	c[1].effective = c[1].permitted = 1u << (CAP_BPF - 32);
+	ASSERT_EQ(syscall(SYS_capset, &h, c), 0);
+}
+
+/* An XDP program that moves a packet pointer by a register: what needs CAP_PERFMON. */
+static int load_pointer_arithmetic(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = 2, .src_reg = 1, .off = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 4, .imm = ETH_HLEN },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_X, .dst_reg = 2, .src_reg = 4 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "gk_ptr_arith", "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+/*
+ * What the hardened unit gives groupkeyd: the verifier withholds the
+ * pointer tricks it allows CAP_PERFMON (the control shows this process
+ * lacks it), and all three programs load regardless.
+ */
+TEST(programs_load_with_cap_bpf_and_cap_net_admin_only)
+{
+	struct dp *d;
+
+	if (geteuid() != 0 || load_pointer_arithmetic())
+		SKIP("loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)");
+	drop_to_bpf_and_net_admin();
+	ASSERT_EQ(load_pointer_arithmetic(), -EACCES);
+	d = dp_load(GK_DP_MAX_PAYLOAD);
+	EXPECT_GE(bpf_program__fd(d->x->progs.gk_xdp_ingress), 0);
+	EXPECT_GE(bpf_program__fd(d->t->progs.gk_tc_egress), 0);
+	EXPECT_GE(bpf_program__fd(d->t->progs.gk_tc_lan_ingress), 0);
+	dp_free(d);
 }

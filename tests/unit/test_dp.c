@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* Unit tests for the data-plane loader (dp_load.c, dp_keys.c, dp_stats.c) on real pinned maps. */
+/* Unit tests for the data-plane loader (dp_load, dp_keys, dp_allow, dp_stats) on real maps. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
@@ -155,12 +155,15 @@ TEST(open_pins_every_map_and_close_removes_them)
 		EXPECT_TRUE(pinned(f.dir, names[i]));
 		EXPECT_STREQ(gk_dp_map_name((enum gk_dp_map)i), names[i]);
 	}
+	/* The gateway's allow list, outside enum gk_dp_map (older pins lack it). */
+	EXPECT_TRUE(pinned(f.dir, "gk_allow"));
 	EXPECT_EQ(gk_dp_map_fd(f.dp, GK_DP_MAP_NR), -EINVAL);
 	EXPECT_TRUE(gk_dp_map_name(GK_DP_MAP_NR) == NULL);
 	EXPECT_STREQ(gk_dp_pin_dir(f.dp), f.dir);
 	teardown(&f);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		EXPECT_FALSE(pinned(f.dir, names[i]));
+	EXPECT_FALSE(pinned(f.dir, "gk_allow"));
 }
 
 TEST(group_addresses_map_to_ipv4_mapped_and_back)
@@ -763,12 +766,30 @@ static __u32 xdp_prog_on(int ifindex, __u32 *mode)
 	return q.prog_id;
 }
 
-static __u32 tc_prog_on(int ifindex)
+static __u32 tc_prog_at(int ifindex, enum bpf_tc_attach_point point)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = 0x676b, .priority = 0x676b);
 
 	return bpf_tc_query(&hook, &q) ? 0 : q.prog_id;
+}
+
+static __u32 tc_prog_on(int ifindex)
+{
+	return tc_prog_at(ifindex, BPF_TC_EGRESS);
+}
+
+/* The name the kernel keeps for program id (15 characters at most). */
+static void prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	snprintf(name, BPF_OBJ_NAME_LEN, "%s", info.name);
 }
 
 TEST(attach_native_replace_on_reopen_and_detach)
@@ -872,4 +893,210 @@ TEST(foreign_xdp_program_is_not_replaced)
 	open_dp(&f, NULL);
 	teardown(&f);
 	probe__destroy(probe);
+}
+
+/* A gateway's LAN port: TC ingress at the fixed handle, replaced by a restart, detached after. */
+TEST(lan_ingress_attach_replace_on_reopen_and_detach)
+{
+	struct gk_dp_opts o = { 0 }, mo = { .maps_only = true };
+	char name[BPF_OBJ_NAME_LEN];
+	struct gk_dp *ro;
+	struct fixture f;
+	__u32 lid, tid;
+	int va, vb;
+
+	pin_dir(&f);
+	private_netns_with_veth();
+	va = (int)if_nametoindex("va");
+	vb = (int)if_nametoindex("vb");
+	o.tc_ifindex = &vb;
+	o.n_tc = 1;
+	o.lan_ifindex = &va;
+	o.n_lan = 1;
+	open_dp(&f, &o);
+	lid = tc_prog_at(va, BPF_TC_INGRESS);
+	ASSERT_NE(lid, 0);
+	prog_name(lid, name);
+	EXPECT_STREQ(name, "gk_tc_lan_ingre");
+	EXPECT_EQ(tc_prog_at(va, BPF_TC_EGRESS), 0);
+	tid = tc_prog_at(vb, BPF_TC_EGRESS);
+	ASSERT_NE(tid, 0);
+	prog_name(tid, name);
+	EXPECT_STREQ(name, "gk_tc_egress");
+	EXPECT_EQ(tc_prog_at(vb, BPF_TC_INGRESS), 0);
+	EXPECT_EQ(gk_dp_xdp_attach_mode(f.dp, va), -ENOENT);
+
+	/* A restarted loader swaps its own copy in, in place. */
+	gk_dp_close(f.dp, true);
+	EXPECT_EQ(tc_prog_at(va, BPF_TC_INGRESS), lid);
+	open_dp(&f, &o);
+	EXPECT_NE(tc_prog_at(va, BPF_TC_INGRESS), 0);
+	EXPECT_NE(tc_prog_at(va, BPF_TC_INGRESS), lid);
+	lid = tc_prog_at(va, BPF_TC_INGRESS);
+	ASSERT_EQ(gk_dp_detach(f.dp), 0);
+	EXPECT_EQ(tc_prog_at(va, BPF_TC_INGRESS), 0);
+	EXPECT_EQ(tc_prog_at(vb, BPF_TC_EGRESS), 0);
+	gk_dp_close(f.dp, true);
+
+	/* A loader that kept no handle (maps only) removes it by name, every hook. */
+	open_dp(&f, &o);
+	gk_dp_close(f.dp, true);
+	EXPECT_EQ(try_open(&f, &(struct gk_dp_opts){ .maps_only = true, .n_lan = 1 }, &ro),
+		  -EINVAL);
+	ASSERT_EQ(try_open(&f, &mo, &ro), 0);
+	ASSERT_EQ(gk_dp_detach_ifindex(ro, va), 0);
+	EXPECT_EQ(tc_prog_at(va, BPF_TC_INGRESS), 0);
+	EXPECT_NE(tc_prog_at(vb, BPF_TC_EGRESS), 0);
+	ASSERT_EQ(gk_dp_detach_ifindex(ro, vb), 0);
+	EXPECT_EQ(tc_prog_at(vb, BPF_TC_EGRESS), 0);
+	f.dp = ro;
+	teardown(&f);
+}
+
+static void allow_key(uint32_t group, const char *prefix, __u32 prefixlen, const char *addr)
+{
+	struct gk_dp_allow_key k, want = { .prefixlen = prefixlen, .group_id = group };
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		want.addr[10] = 0xff;
+		want.addr[11] = 0xff;
+		memcpy(want.addr + 12, &a4, 4);
+	} else {
+		ASSERT_EQ(inet_pton(AF_INET6, addr, want.addr), 1);
+	}
+	ASSERT_EQ(gk_dp_allow_key(group, prefix, &k), 0);
+	if (memcmp(&k, &want, sizeof(k)))
+		TH_LOG("prefix %s", prefix);
+	EXPECT_MEMEQ(&k, &want, sizeof(k));
+}
+
+/* Prefix length counts the group's 32 bits, then IPv4 as ::ffff:0:0/96 + n; host bits cleared. */
+TEST(allow_keys_are_group_then_prefix)
+{
+	static const char *const bad[] = { "10.0.0.0/33",  "fd00::/129",  "10.0.0.0/",
+					   "10.0.0.0/-1",  "10.0.0.0/+8", "10.0.0.0/ 8",
+					   "10.0.0.0/24x", "10.0.0",	  "",
+					   "fd00::/64/1",  "host.example" };
+	struct gk_dp_allow_key k;
+
+	allow_key(3, "10.0.0.0/24", 32 + 96 + 24, "10.0.0.0");
+	allow_key(3, "10.0.0.77/24", 32 + 96 + 24, "10.0.0.0");
+	allow_key(3, "10.1.2.3", 32 + 128, "10.1.2.3");
+	allow_key(3, "10.1.2.3/32", 32 + 128, "10.1.2.3");
+	allow_key(3, "10.255.255.255/9", 32 + 96 + 9, "10.128.0.0");
+	allow_key(3, "0.0.0.0/0", 32 + 96, "0.0.0.0");
+	allow_key(GK_DP_MAX_GROUPS - 1, "fd00::/64", 32 + 64, "fd00::");
+	allow_key(0, "fd00:1:2:3:4:5:6:7/61", 32 + 61, "fd00:1:2::");
+	allow_key(0, "fd00::1", 32 + 128, "fd00::1");
+	allow_key(0, "::/0", 32, "::");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (gk_dp_allow_key(1, bad[i], &k) != -EINVAL)
+			TH_LOG("prefix '%s' accepted", bad[i]);
+		EXPECT_EQ(gk_dp_allow_key(1, bad[i], &k), -EINVAL);
+	}
+	EXPECT_EQ(gk_dp_allow_key(GK_DP_MAX_GROUPS, "10.0.0.0/8", &k), -EINVAL);
+	EXPECT_EQ(gk_dp_allow_key(1, NULL, &k), -EINVAL);
+}
+
+/* What a source address finds in gk_allow, as the LAN program looks it up: flags, or -ENOENT. */
+static int allow_lookup(struct fixture *f, uint32_t group, const char *host, __u32 *flags)
+{
+	struct gk_dp_allow_key k;
+	char path[128];
+	int fd, err;
+
+	ASSERT_EQ(gk_dp_allow_key(group, host, &k), 0);
+	ASSERT_EQ(k.prefixlen, 32 + 128);
+	snprintf(path, sizeof(path), "%s/gk_allow", f->dir);
+	fd = bpf_obj_get(path);
+	ASSERT_GE(fd, 0);
+	err = bpf_map_lookup_elem(fd, &k, flags) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+TEST(allow_add_del_read_and_longest_prefix)
+{
+	static const char *const want[] = { "10.0.0.0/24", "fd00::/64", "::/0", "192.0.2.7/32" };
+	static const uint32_t want_group[] = { 1, 1, 2, 2 };
+	struct gk_dp_allow_entry *e = NULL;
+	struct fixture f;
+	char buf[64];
+	__u32 flags;
+	size_t n = 9;
+
+	setup(&f);
+	ASSERT_EQ(gk_dp_allow_read(f.dir, &e, &n), 0);
+	EXPECT_EQ(n, 0);
+	free(e);
+	ASSERT_EQ(gk_dp_allow_add(f.dp, 1, "fd00::/64"), 0);
+	ASSERT_EQ(gk_dp_allow_add(f.dp, 2, "::/0"), 0);
+	ASSERT_EQ(gk_dp_allow_add(f.dp, 1, "10.0.0.9/24"), 0);
+	ASSERT_EQ(gk_dp_allow_add(f.dp, 2, "192.0.2.7"), 0);
+	/* Present already: no error, no second entry. */
+	ASSERT_EQ(gk_dp_allow_add(f.dp, 1, "10.0.0.0/24"), 0);
+	EXPECT_EQ(gk_dp_allow_add(f.dp, 1, "10.0.0.0/40"), -EINVAL);
+
+	ASSERT_EQ(gk_dp_allow_read(f.dir, &e, &n), 0);
+	ASSERT_EQ(n, 4);
+	/* By group, then address bytes: ::/0 before the IPv4-mapped ::ffff:192.0.2.7. */
+	for (size_t i = 0; i < n; i++) {
+		ASSERT_EQ(gk_dp_allow_str(&e[i], buf, sizeof(buf)), 0);
+		EXPECT_STREQ(buf, want[i]);
+		EXPECT_EQ(e[i].group_id, want_group[i]);
+		EXPECT_EQ(e[i].flags, GK_DP_ALLOW_SEND);
+	}
+	EXPECT_EQ(e[0].bits, 96 + 24);
+	EXPECT_EQ(e[2].bits, 0);
+	EXPECT_EQ(e[3].bits, 128);
+	EXPECT_EQ(gk_dp_allow_str(&e[0], buf, 11), -ENOSPC);
+	free(e);
+
+	/* The longest prefix decides, per group. */
+	EXPECT_EQ(allow_lookup(&f, 1, "10.0.0.200", &flags), 0);
+	EXPECT_EQ(flags, GK_DP_ALLOW_SEND);
+	EXPECT_EQ(allow_lookup(&f, 1, "10.0.1.1", &flags), -ENOENT);
+	EXPECT_EQ(allow_lookup(&f, 1, "fd00::abcd", &flags), 0);
+	EXPECT_EQ(allow_lookup(&f, 1, "fd00:0:0:1::1", &flags), -ENOENT);
+	EXPECT_EQ(allow_lookup(&f, 3, "10.0.0.200", &flags), -ENOENT);
+	EXPECT_EQ(allow_lookup(&f, 2, "10.0.0.200", &flags), 0); /* ::/0 holds IPv4 too */
+
+	ASSERT_EQ(gk_dp_allow_del(f.dp, 1, "10.0.0.0/24"), 0);
+	EXPECT_EQ(gk_dp_allow_del(f.dp, 1, "10.0.0.0/24"), -ENOENT);
+	EXPECT_EQ(gk_dp_allow_del(f.dp, 1, "10.0.0.0/25"), -ENOENT);
+	EXPECT_EQ(gk_dp_allow_del(f.dp, GK_DP_MAX_GROUPS, "10.0.0.0/24"), -EINVAL);
+	EXPECT_EQ(allow_lookup(&f, 1, "10.0.0.200", &flags), -ENOENT);
+	ASSERT_EQ(gk_dp_allow_read(f.dir, &e, &n), 0);
+	EXPECT_EQ(n, 3);
+	free(e);
+	teardown(&f);
+	EXPECT_EQ(gk_dp_allow_read(f.dir, &e, &n), -ENOENT);
+	EXPECT_TRUE(e == NULL);
+	EXPECT_EQ(n, 0);
+}
+
+/* A data plane pinned before gateways existed has no gk_allow: its other maps still open. */
+TEST(allow_without_gk_allow_pinned_is_enoent)
+{
+	struct gk_dp_opts mo = { .maps_only = true };
+	struct gk_dp_allow_entry *e;
+	struct fixture f;
+	char path[128];
+	size_t n;
+
+	setup(&f);
+	gk_dp_close(f.dp, true);
+	snprintf(path, sizeof(path), "%s/gk_allow", f.dir);
+	ASSERT_EQ(unlink(path), 0);
+	ASSERT_EQ(try_open(&f, &mo, &f.dp), 0);
+	EXPECT_EQ(gk_dp_allow_add(f.dp, 1, "10.0.0.0/8"), -ENOENT);
+	EXPECT_EQ(gk_dp_allow_del(f.dp, 1, "10.0.0.0/8"), -ENOENT);
+	EXPECT_EQ(gk_dp_allow_read(f.dir, &e, &n), -ENOENT);
+	gk_dp_close(f.dp, true);
+	/* A full load creates it next to the maps it reuses. */
+	open_dp(&f, NULL);
+	EXPECT_TRUE(pinned(f.dir, "gk_allow"));
+	EXPECT_EQ(gk_dp_allow_add(f.dp, 1, "10.0.0.0/8"), 0);
+	teardown(&f);
 }
