@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # `make demo`: the chain token -> join -> keys -> BPF maps -> packet verdict, in network
 # namespaces it creates and always removes. A LAN (a bridge) joins five hosts:
-#   kdc    groupkeyd as AS + KDC for group "demo" (239.10.0.1:5000)
+#   kdc    groupkeyd as AS + KDC for group "demo" (239.10.0.1:5000), and gateway (bridge mode)
+#          for leo, a legacy host behind it with no daemon at all
 #   alice  groupkeyd in member mode (sender, receiver): token, Join over DTLS, XDP/TC fed
 #   bob    groupkeyd in member mode (receiver); a plain UDP socket listens
 #   carol  a member driven by hand with the CLI, who later leaves
 #   eve    an attacker with raw sockets: forges, replays
 # Applications are plain sockets: the kernel stamps and checks. Exit status 0 only if every
-# expected behaviour was seen. (The legacy host behind a gateway joins the walkthrough with the
-# gateway mode.)
+# expected behaviour was seen.
 set -u
 B=${1:-build}
 GKD=$(realpath "$B/groupkeyd")
@@ -29,9 +29,10 @@ cleanup() {
 
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for ns in alice bob carol; do
+	for ns in kdc alice bob carol; do
 		nsenter --net="/run/netns/gkdemo-$ns-$ID" "$GK" dataplane unload \
-			--pin-dir "/sys/fs/bpf/gkdemo-$ID-$ns" --ifname eth0 >/dev/null 2>&1
+			--pin-dir "/sys/fs/bpf/gkdemo-$ID-$ns" --ifname eth0 --ifname leg0 \
+			>/dev/null 2>&1
 	done
 	for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$T"
@@ -72,12 +73,21 @@ net_up() {
 		ip -n "gkdemo-$h-$ID" link add eth0 type veth peer name "p-$h" \
 			netns "gkdemo-lan-$ID" &&
 			ip -n "gkdemo-lan-$ID" link set "p-$h" master br0 up &&
-			ip -n "gkdemo-$h-$ID" addr add "10.10.0.$i/24" dev eth0 &&
 			ip -n "gkdemo-$h-$ID" link set eth0 up &&
 			ip -n "gkdemo-$h-$ID" link set lo up &&
 			ip -n "gkdemo-$h-$ID" route add 224.0.0.0/4 dev eth0 || return 1
+		[ "$h" = kdc ] || ip -n "gkdemo-$h-$ID" addr add "10.10.0.$i/24" dev eth0 || return 1
 		i=$((i + 1))
 	done
+	# The KDC host is also the gateway: its WAN port (eth0) and LAN port in one bridge.
+	ip netns add "gkdemo-leo-$ID" && NS+=("gkdemo-leo-$ID") || return 1
+	in_ns kdc ip link add br0 type bridge mcast_snooping 0 &&
+		in_ns kdc ip link add leg0 type veth peer name eth0 netns "gkdemo-leo-$ID" &&
+		in_ns kdc ip link set eth0 master br0 && in_ns kdc ip link set leg0 master br0 &&
+		in_ns kdc ip link set leg0 up && in_ns kdc ip link set br0 up &&
+		in_ns kdc ip addr add 10.10.0.1/24 dev br0 &&
+		in_ns leo ip addr add 10.10.0.6/24 dev eth0 && in_ns leo ip link set eth0 up &&
+		in_ns leo ip link set lo up && in_ns leo ip route add 224.0.0.0/4 dev eth0
 }
 
 kdc_conf() {
@@ -103,6 +113,27 @@ scope = demo:receiver
 [client carol]
 psk = $PSK
 scope = demo:sender,receiver
+
+# The gateway: this host's own membership, on behalf of leo behind its LAN port.
+[client gw]
+psk = $PSK
+scope = demo:sender,receiver
+
+[member demo]
+kdc = coaps://10.10.0.1:5684
+client_id = gw
+psk = $PSK
+address = $G
+port = $P
+allow = 10.10.0.6/32
+
+[dataplane]
+enabled = yes
+pin_dir = /sys/fs/bpf/gkdemo-$ID-kdc
+
+[gateway]
+wan = eth0
+lan = leg0
 EOF
 }
 
@@ -176,30 +207,32 @@ delivered() { # HOST WANT MSG...
 	shift 2
 	ip=$(in_ns "$h" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
 	rm -f "$T/rx" "$T/rx.ready"
-	in_ns bob $PY -c "$RECV" "$G" "$P" "$T/rx" 10.10.0.3 &
+	in_ns "${TO:-bob}" $PY -c "$RECV" "$G" "$P" "$T/rx" "${TO_IP:-10.10.0.3}" &
 	pid=$!
 	wait_for 3 test -e "$T/rx.ready"
 	in_ns "$h" $PY -c "$SEND" "$G" "$P" "$ip" "$@"
 	wait "$pid"
-	printf 'bob received: %s\n' "$(tr '\n' '|' <"$T/rx")"
+	printf '%s received: %s\n' "${TO:-bob}" "$(tr '\n' '|' <"$T/rx")"
 	[ "$(cat "$T/rx")" = "$want" ]
 }
 
 echo "groupkeyd demo: token -> join -> keys -> BPF maps -> packet verdict"
 echo
 echo "1. Control plane"
-step "LAN up: kdc, alice, bob, carol, eve on one bridge" net_up || exit 1
+step "LAN up: kdc, alice, bob, carol, eve on one bridge; leo behind the kdc host" net_up ||
+	exit 1
 kdc_conf
 member_conf alice sender,receiver
 member_conf bob receiver
 start kdc "$T/kdc.conf"
 step "kdc: groupkeyd serves /token (AS) and the KDC on 10.10.0.1" \
 	wait_for 15 in_ns kdc ss -Hlun "sport = :5684"
+step "kdc: the gateway's own membership joins the KDC (for leo)" wait_for 40 joined kdc
 start alice "$T/alice.conf"
 start bob "$T/bob.conf"
 step "alice: token from the AS, posted, joined over DTLS with PoP, key in her maps" \
-	wait_for 20 joined alice
-step "bob: the same, as a receiver" wait_for 20 joined bob
+	wait_for 40 joined alice
+step "bob: the same, as a receiver" wait_for 40 joined bob
 grep -h "joined demo" "$T/alice.log" "$T/bob.log" | sed 's/^groupkeyd: info: /         /'
 bob_key() { grep -o "key [0-9]* of group" "$T/bob.log" | tail -n 1 | cut -d" " -f2; }
 same_key() { [ "$(send_key)" = "$(bob_key)" ]; }
@@ -309,7 +342,16 @@ step "after the receive grace (3 s), carol's traffic under her old key is droppe
 step "alice -> bob still delivered under the new key" delivered alice "after 1" "after 1"
 
 echo
-echo "5. bob's counters (groupkey stats)"
+echo "5. A legacy host behind the gateway (no daemon, no keys, plain sockets)"
+step "leo -> bob: stamped by the gateway's LAN port, validated by bob, intact" \
+	delivered leo "from leo" "from leo"
+leo_rx() { TO=leo TO_IP=10.10.0.6 delivered alice "to leo" "to leo"; }
+step "alice -> leo: validated and stripped by the gateway, intact" leo_rx
+leo_forged() { TO=leo TO_IP=10.10.0.6 delivered eve "" "forged for leo"; }
+step "eve -> leo: an unprotected datagram stops at the gateway" leo_forged
+
+echo
+echo "6. bob's counters (groupkey stats)"
 in_ns bob "$GK" stats --pin-dir "/sys/fs/bpf/gkdemo-$ID-bob" | sed 's/^/   /'
 echo
 if [ "$fails" = 0 ]; then

@@ -9,9 +9,10 @@ BUILD_PKGS="gcc make pkg-config clang llvm libclang-rt-14-dev clang-format
 	libbpf-dev bpftool libcbor-dev libmbedtls-dev libcoap3-dev
 	libnl-3-dev libnl-route-3-dev libsqlite3-dev libsystemd-dev libinih-dev
 	libjansson-dev"
-# Tests and demo: namespaces, packet tools, independent CBOR/COSE/CoAP peers.
+# Tests and demo: namespaces, packet tools, independent CBOR/COSE/CoAP peers, and smcroute for
+# the routed gateway (kernel multicast routes, set by a tool nobody here wrote).
 TEST_PKGS="iproute2 nftables ethtool python3 python3-cbor2 python3-cryptography
-	python3-scapy libcoap3-bin procps"
+	python3-scapy libcoap3-bin procps smcroute"
 # Packages and their tests (make deb rpm check-packages): builders, checkers, man pages, a root to
 # install into, the tracer behind the syscall-filter test, a reader of the Prometheus format.
 PKG_PKGS="dpkg-dev debhelper lintian rpm scdoc man-db debootstrap systemd strace bash-completion

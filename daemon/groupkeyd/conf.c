@@ -715,11 +715,17 @@ static int set_dp_pin_dir(struct conf_parse *ps, const char *key, const char *v)
 	return 0;
 }
 
+static int set_dp_keep_attached(struct conf_parse *ps, const char *key, const char *v)
+{
+	return conf_parse_bool(ps, key, v, &ps->cfg->dp_keep_attached);
+}
+
 static const struct conf_key dataplane_keys[] = {
 	{ "enabled", set_dp_enabled },
 	{ "interfaces", set_dp_interfaces },
 	{ "pin_dir", set_dp_pin_dir },
 	{ "strip", set_dp_strip },
+	{ "keep_attached", set_dp_keep_attached },
 };
 
 static const struct conf_sect_def sections[] = {

@@ -135,6 +135,7 @@ struct gkd_config {
 	size_t dp_n_ifaces;
 	char dp_pin_dir[PATH_MAX];		      /* default GK_DP_PIN_DIR */
 	bool dp_strip;				      /* XDP strips the trailer; default true */
+	bool dp_keep_attached; /* on stop: leave programs and pins (hitless restart); default no */
 	/* [member NAME] (member.c) */
 	struct gkd_member_conf members[GKD_MAX_MEMBERS];
 	size_t n_members;

@@ -2,6 +2,7 @@
 /* Daemon side of dpsync: opens this host's data plane, drives dpsync from KDC events and a timer. */
 #include <errno.h>
 #include <net/if.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "ctx.h"
 #include "dpsync.h"
 #include "dpsync_run.h"
+#include "links.h"
 #include "groupkey/err.h"
 #include "groupkey/log.h"
 
@@ -23,6 +25,8 @@ struct gkd_dpsync_run {
 	 * The timer then programs everything once the reload is done.
 	 */
 	bool resync;
+	struct gkd_links *links; /* the configured interfaces, followed by name */
+	bool links_ready;	 /* past gkd_links_open()'s initial reports */
 };
 
 #define DPSYNC_RETRY_MS 1000
@@ -104,11 +108,8 @@ static int run_open(struct gkd_ctx *ctx, struct gkd_dpsync_run *r)
 	o.n_xdp = cfg->dp_n_ifaces + cfg->gw_n_wan;
 	o.tc_ifindex = xdp;
 	o.n_tc = cfg->dp_n_ifaces;
-#if 0 /* XXX-ALLOW */
 	o.lan_ifindex = lan;
 	o.n_lan = cfg->gw_n_lan;
-#endif
-	(void)lan;
 	err = gk_dp_open(&r->dp, &o);
 	if (err) {
 		pr_err("dataplane: loading into %s: %s", cfg->dp_pin_dir, gk_strerror(err));
@@ -122,8 +123,101 @@ static int run_open(struct gkd_ctx *ctx, struct gkd_dpsync_run *r)
 	return gkd_timer_new(ctx->loop, 0, 0, timer_cb, r, &r->timer);
 }
 
+static bool listed(const char names[][GKD_IFNAME_MAX], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * Attach our programs to a (re)created interface in its configured role: a
+ * loader over the same pinned maps, dropped again once it has attached (the
+ * attachment belongs to the interface, the maps to their pins).
+ */
+static void attach_one(struct gkd_dpsync_run *r, const char *ifname, int ifindex)
+{
+	const struct gkd_config *cfg = r->ctx->cfg;
+	bool dp = listed(cfg->dp_ifnames, cfg->dp_n_ifaces, ifname);
+	bool wan = listed(cfg->gw_wan, cfg->gw_n_wan, ifname);
+	bool lan = listed(cfg->gw_lan, cfg->gw_n_lan, ifname);
+	struct gk_dp_opts o = { .pin_dir = cfg->dp_pin_dir };
+	struct gk_dp *h = NULL;
+	int err;
+
+	o.xdp_ifindex = &ifindex;
+	o.n_xdp = dp || wan;
+	o.tc_ifindex = &ifindex;
+	o.n_tc = dp;
+	o.lan_ifindex = &ifindex;
+	o.n_lan = lan;
+	err = gk_dp_open(&h, &o);
+	if (err) {
+		pr_err("dataplane: attaching to %s (ifindex %d): %s", ifname, ifindex,
+		       gk_strerror(err));
+		return;
+	}
+	gk_dp_close(h, true);
+	pr_info("dataplane: programs attached to %s (ifindex %d)", ifname, ifindex);
+}
+
+static void link_cb(void *arg, const char *ifname, int ifindex, int old_ifindex, bool up)
+{
+	struct gkd_dpsync_run *r = arg;
+
+	(void)up;
+	if (!r->links_ready || ifindex == old_ifindex)
+		return; /* the initial state (attached by run_open), or an up/down change */
+	if (!ifindex) {
+		pr_warn("dataplane: %s is gone; its programs went with it (re-attached when it "
+			"comes back)",
+			ifname);
+		return;
+	}
+	attach_one(r, ifname, ifindex);
+}
+
+static void links_readable(void *arg, uint32_t events)
+{
+	struct gkd_dpsync_run *r = arg;
+	int err;
+
+	(void)events;
+	err = gkd_links_process(r->links);
+	if (err)
+		pr_err("dataplane: link tracking: %s", strerror(-err));
+}
+
+static int links_open(struct gkd_ctx *ctx, struct gkd_dpsync_run *r)
+{
+	const struct gkd_config *cfg = ctx->cfg;
+	const char *names[3 * GKD_DP_MAX_IFACES];
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < cfg->dp_n_ifaces; i++)
+		names[n++] = cfg->dp_ifnames[i];
+	for (size_t i = 0; i < cfg->gw_n_wan; i++)
+		names[n++] = cfg->gw_wan[i];
+	for (size_t i = 0; i < cfg->gw_n_lan; i++)
+		names[n++] = cfg->gw_lan[i];
+	err = gkd_links_open(names, n, link_cb, r, &r->links);
+	if (!err)
+		err = gkd_loop_add_fd(ctx->loop, gkd_links_fd(r->links), EPOLLIN | EPOLLERR,
+				      links_readable, r);
+	if (err)
+		pr_err("dataplane: link tracking: %s", strerror(-err));
+	r->links_ready = true;
+	return err;
+}
+
 static void run_free(struct gkd_dpsync_run *r)
 {
+	if (r->links) {
+		gkd_loop_del_fd(r->ctx->loop, gkd_links_fd(r->links));
+		gkd_links_close(r->links);
+	}
 	gkd_timer_free(r->timer);
 	gkd_dpsync_free(r->sync);
 	/* Pins stay: enforcement goes on, and keys stop validating at their own deadline. */
@@ -144,6 +238,8 @@ int gkd_dpsync_start(struct gkd_ctx *ctx)
 		return -ENOMEM;
 	r->ctx = ctx;
 	err = run_open(ctx, r);
+	if (!err)
+		err = links_open(ctx, r);
 	if (err) {
 		run_free(r);
 		return err;
@@ -156,11 +252,37 @@ int gkd_dpsync_start(struct gkd_ctx *ctx)
 	return 0;
 }
 
+/* Programs off every configured interface (whoever attached them), then the pins. */
+static void detach_all(struct gkd_dpsync_run *r)
+{
+	const struct gkd_config *cfg = r->ctx->cfg;
+	const char(*lists[])[GKD_IFNAME_MAX] = { cfg->dp_ifnames, cfg->gw_wan, cfg->gw_lan };
+	const size_t counts[] = { cfg->dp_n_ifaces, cfg->gw_n_wan, cfg->gw_n_lan };
+
+	for (size_t l = 0; l < 3; l++) {
+		for (size_t i = 0; i < counts[l]; i++) {
+			int idx = r->links ? gkd_links_ifindex(r->links, lists[l][i]) : 0;
+			int err = idx ? gk_dp_detach_ifindex(r->dp, idx) : 0;
+
+			if (err && err != -ENOENT)
+				pr_err("dataplane: detaching from %s: %s", lists[l][i],
+				       gk_strerror(err));
+		}
+	}
+	gk_dp_close(r->dp, false);
+	r->dp = NULL;
+	pr_info("dataplane: programs detached, maps unpinned");
+}
+
 void gkd_dpsync_stop(struct gkd_ctx *ctx)
 {
-	if (!ctx->dpsync)
+	struct gkd_dpsync_run *r = ctx->dpsync;
+
+	if (!r)
 		return;
-	run_free(ctx->dpsync);
+	if (!ctx->cfg->dp_keep_attached && r->dp)
+		detach_all(r);
+	run_free(r);
 	ctx->dpsync = NULL;
 }
 
@@ -191,10 +313,26 @@ void gkd_dpsync_rekeyed(struct gkd_ctx *ctx, const char *group, uint32_t num)
 void gkd_dpsync_resync(struct gkd_ctx *ctx)
 {
 	struct gkd_dpsync_run *r = ctx->dpsync;
+	struct gkd_dpsync_src src;
+	struct gkd_dpsync *next;
 	int err;
 
 	if (!r)
 		return;
+	/*
+	 * The groups as the configuration has them now (a reload may have added
+	 * or removed some): a dpsync made afresh, which takes the keys and their
+	 * graces from the KDC and prunes addresses no group has any more.
+	 */
+	gkd_dpsync_kdc_src(&ctx->kdc, &src);
+	err = gkd_dpsync_new(ctx->cfg, &gkd_dpsync_dp_ops, r->dp, &src,
+			     ctx->cfg->dp_strip ? GK_DP_GROUP_STRIP : 0, &next);
+	if (!err) {
+		gkd_dpsync_free(r->sync);
+		r->sync = next;
+	} else {
+		pr_err("dataplane: %s (keeping the groups it had)", strerror(-err));
+	}
 	err = gkd_dpsync_sync(r->sync, wall_s());
 	if (err)
 		pr_err("dataplane: programming the groups: %s", gk_strerror(err));

@@ -46,15 +46,13 @@ static int addrs_set(struct gkd_mw *w)
 /* Legacy hosts that may send through us ([member] allow, gateway mode). */
 static int allow_set(struct gkd_mw *w)
 {
-#if 0 /* XXX-ALLOW: until gk_dp_allow_add lands */
 	for (size_t i = 0; i < w->mc->n_allow; i++) {
 		int err = gk_dp_allow_add(w->dp, w->gid, w->mc->allow[i].text);
 
 		if (err && err != -EEXIST)
 			return err;
 	}
-#endif
-	return w->mc->n_allow ? -ENOSYS : 0;
+	return 0;
 }
 
 /* Delete our group's keys other than keep1/keep2 (stale versions from an earlier run). */

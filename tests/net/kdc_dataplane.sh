@@ -111,8 +111,9 @@ defer nsenter --net="/run/netns/$NS_M" "$GK" dataplane unload --pin-dir "$PIN_M"
 gkd_config kd || tap_bail "config" "cannot write the config"
 gkd_add_group kd gd sender,receiver address=$G port=$P recv_grace=4 rekey_on_join=no \
 	rekey_on_leave=yes
-printf '\n[dataplane]\nenabled = yes\ninterfaces = %s\npin_dir = %s\n' "$KX" "$PIN_K" \
-	>>"$T/kd.conf"
+# keep_attached: the restart below must find the programs and maps where they were.
+printf '\n[dataplane]\nenabled = yes\ninterfaces = %s\npin_dir = %s\nkeep_attached = yes\n' \
+	"$KX" "$PIN_K" >>"$T/kd.conf"
 tap_check "groupkeyd starts with [dataplane] on $KX" gkd_start kd ||
 	tap_bail "groupkeyd start" "see above"
 
@@ -187,6 +188,17 @@ tap_check "the remaining member moves to key 2" t_rotate
 send_n 3
 expect_stats "its traffic under key 2 passes at the KDC host" passed=11 unknown_key=4
 
+t_reload_adds() {
+	gkd_add_group kd ge sender,receiver address=239.77.0.2 port=$P &&
+		kill -HUP "${GKD_PID[kd]}" || return 1
+	busywait 10000 eval '"$GK" --json dataplane show --pin-dir "$PIN_K" | "$PY" -c "
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if any(g[\"address\"] == \"239.77.0.2:$P\" and g[\"group\"] == 4 for g in d[\"groups\"])
+         and any(k[\"group\"] == 4 and k[\"key_id\"] == 1 for k in d[\"keys\"]) else 1)"' ||
+		{ "$GK" dataplane show --pin-dir "$PIN_K"; tail -n 5 "$T/kd.log"; return 1; }
+}
+tap_check "a group added by SIGHUP reaches the data plane with its first key" t_reload_adds
 tap_check "the daemon stops (SIGTERM)" gkd_stop kd
 send_n 2
 expect_stats "enforcement goes on while it is down" passed=13 unknown_key=4

@@ -277,8 +277,8 @@ t_reboot() {
 	local sid
 
 	sid=$(dp_field "$NS_A" "$PIN_A" sender_id)
-	member_stop a && in_ns "$NS_A" "$GK" dataplane unload --pin-dir "$PIN_A" --ifname a0 ||
-		return 1
+	# A clean stop (keep_attached = no) takes maps and pins away, as a reboot would.
+	member_stop a && [ ! -e "$PIN_A" ] || return 1
 	member_start a "$NS_A"
 	slowwait 20000 log_has_n a 1 'as node [^ ]+ \(re-join\)' ||
 		{ tail -n 20 "$T/ma.log"; return 1; }
@@ -313,5 +313,17 @@ t_stop_clean() {
 }
 tap_check "both member daemons stop cleanly on SIGTERM (workers included)" t_stop_clean
 tap_check "no worker is left behind" eval '! pgrep -f -- "--config $T/m[ab].conf"'
+t_detached() {
+	local h ns dev pin
+
+	for h in "a $NS_A a0 $PIN_A" "b $NS_B b0 $PIN_B"; do
+		read -r h ns dev pin <<<"$h"
+		[ ! -e "$pin" ] || { echo "$pin still pinned"; return 1; }
+		! ip -n "$ns" link show "$dev" | grep -q xdp || { echo "XDP left on $dev"; return 1; }
+		! in_ns "$ns" tc filter show dev "$dev" egress | grep -q bpf ||
+			{ echo "TC left on $dev"; return 1; }
+	done
+}
+tap_check "a clean stop (keep_attached = no) detached the programs and removed the pins" t_detached
 
 tap_done

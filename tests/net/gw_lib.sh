@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
+# Helpers for the gateway tests (source after tests/lib.sh, lib_daemon.sh, kdc_lib.sh): a
+# gateway host running groupkeyd as AS + KDC + gateway member, a member host in member mode, a
+# legacy host and a host the gateway does not admit, and plain-socket senders and receivers.
+# Not executable on purpose: tests/run.sh runs only the executable tests/net/*.sh.
+
+GW_G4=239.20.0.1
+GW_G6=ff15::20:1
+GW_PORT=5000
+GW_PSK=$ALICE_PSK
+declare -A GW_PID
+
+in_ns() # NS CMD...
+{
+	local ns=$1
+
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# groupkeyd in NS on CONF, log appended to LOG; nsenter itself so that $! is the daemon.
+gw_daemon_start() # KEY NS CONF LOG
+{
+	nsenter --net="/run/netns/$2" "$GKD" --config "$3" >>"$4" 2>&1 &
+	GW_PID[$1]=$!
+	defer stop_pid "${GW_PID[$1]}"
+	[ -z "${GK_KEEP_LOGS:-}" ] || defer cp "$4" "$GK_KEEP_LOGS/$GK_TEST_NAME-$1.log"
+}
+
+gw_daemon_stop() # KEY
+{
+	kill -TERM "${GW_PID[$1]}" 2>/dev/null && wait "${GW_PID[$1]}"
+}
+
+# The gateway host's config: AS + KDC on CTL (an address of the gateway), groups gw4 and gw6,
+# clients gw and mem, and the gateway's own membership of both groups with the legacy host's
+# addresses allowed. WAN and LAN are interface lists.
+gw_config() # FILE STATE CTL COAP COAPS WAN LAN PIN ALLOW4 ALLOW6
+{
+	cat >"$1" <<EOF
+[daemon]
+state_dir = $2
+listen = $3
+coap_port = $4
+coaps_port = $5
+
+[kdc]
+authz_rate = 1000
+authz_burst = 1000
+
+[group gw4]
+roles = sender,receiver
+address = $GW_G4
+port = $GW_PORT
+recv_grace = 5
+
+[group gw6]
+roles = sender,receiver
+address = $GW_G6
+port = $GW_PORT
+recv_grace = 5
+
+[client gw]
+psk = $GW_PSK
+scope = gw4:sender,receiver; gw6:sender,receiver
+
+[client mem]
+psk = $GW_PSK
+scope = gw4:sender,receiver; gw6:sender,receiver
+
+[member gw4]
+kdc = coaps://$(gw_uri_host "$3"):$5
+authz_info = coap://$(gw_uri_host "$3"):$4/authz-info
+client_id = gw
+psk = $GW_PSK
+address = $GW_G4
+port = $GW_PORT
+allow = $9
+
+[member gw6]
+kdc = coaps://$(gw_uri_host "$3"):$5
+authz_info = coap://$(gw_uri_host "$3"):$4/authz-info
+client_id = gw
+psk = $GW_PSK
+address = $GW_G6
+port = $GW_PORT
+allow = ${10}
+
+[dataplane]
+enabled = yes
+pin_dir = $8
+
+[gateway]
+wan = $6
+lan = $7
+EOF
+	chmod 600 "$1"
+}
+
+gw_uri_host() # ADDR -> ADDR, or [ADDR] for IPv6
+{
+	case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac
+}
+
+# A member-only host: both groups, XDP/TC on IFACE.
+gw_member_config() # FILE STATE KDCHOST COAP COAPS IFACE PIN
+{
+	local m
+
+	cat >"$1" <<EOF
+[daemon]
+state_dir = $2
+
+[as]
+enabled = no
+
+[kdc]
+enabled = no
+
+[dataplane]
+enabled = yes
+interfaces = $6
+pin_dir = $7
+EOF
+	for m in "gw4 $GW_G4" "gw6 $GW_G6"; do
+		cat >>"$1" <<EOF
+
+[member ${m% *}]
+kdc = coaps://$(gw_uri_host "$3"):$5
+authz_info = coap://$(gw_uri_host "$3"):$4/authz-info
+client_id = mem
+psk = $GW_PSK
+address = ${m#* }
+port = $GW_PORT
+EOF
+	done
+	chmod 600 "$1"
+}
+
+# Both memberships of a daemon log have their key in the data plane.
+gw_joined() # LOG
+{
+	grep -q 'member gw4: key [0-9]* of group gw4 in the data plane' "$1" &&
+		grep -q 'member gw6: key [0-9]* of group gw6 in the data plane' "$1"
+}
+
+# The key version the data plane under PIN stamps GROUP's traffic with (its member id).
+gw_send_key() # NS PIN GROUPADDR
+{
+	in_ns "$1" "$GK" --json dataplane show --pin-dir "$2" | "$PY" -c '
+import json, sys
+for g in json.load(sys.stdin)["groups"]:
+    if g["address"] in (sys.argv[1] + ":5000", "[" + sys.argv[1] + "]:5000"):
+        print(g["send_key_id"])' "$3"
+}
+
+# Both ends stamp GROUPADDR with the same key version (the member followed every rekey).
+gw_same_key() # NS_A PIN_A NS_B PIN_B GROUPADDR
+{
+	local a b
+
+	a=$(gw_send_key "$1" "$2" "$5") && b=$(gw_send_key "$3" "$4" "$5") &&
+		[ -n "$a" ] && [ "$a" = "$b" ]
+}
+
+GW_RECV='
+import socket, struct, sys
+group, port, out, ifname = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+v6 = ":" in group
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", port))
+idx = socket.if_nametoindex(ifname)
+if v6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                 socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", idx))
+else:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                 struct.pack("4s4si", socket.inet_aton(group), socket.inet_aton("0.0.0.0"), idx))
+s.settimeout(2)
+open(out + ".ready", "w").close()
+with open(out, "wb") as f:
+    while True:
+        try:
+            f.write(s.recv(65535) + b"\n")
+        except socket.timeout:
+            break
+'
+
+GW_SEND='
+import socket, struct, sys
+group, port, ifname = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+v6 = ":" in group
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+idx = socket.if_nametoindex(ifname)
+if v6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 8)
+else:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                 struct.pack("4s4si", socket.inet_aton("0.0.0.0"), socket.inet_aton("0.0.0.0"), idx))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 8)
+for m in sys.argv[4:]:
+    s.sendto(m.encode(), (group, port))
+'
+
+# FROM_NS sends MSG... to GROUPADDR out of FROM_IF; TO_NS listening on TO_IF must receive WANT
+# (newline-separated, "" for nothing).
+gw_delivered() # FROM_NS FROM_IF TO_NS TO_IF GROUPADDR WANT MSG...
+{
+	local fns=$1 fif=$2 tns=$3 tif=$4 g=$5 want=$6 pid got
+
+	shift 6
+	rm -f "$GK_TMP/rx" "$GK_TMP/rx.ready"
+	in_ns "$tns" "$PY" -c "$GW_RECV" "$g" "$GW_PORT" "$GK_TMP/rx" "$tif" &
+	pid=$!
+	busywait 3000 test -e "$GK_TMP/rx.ready" || return 1
+	in_ns "$fns" "$PY" -c "$GW_SEND" "$g" "$GW_PORT" "$fif" "$@"
+	wait "$pid"
+	got=$(cat "$GK_TMP/rx")
+	[ "$got" = "$want" ] || { echo "received '$got', want '$want'"; return 1; }
+}
+
+# Packets of VERDICT for the data-plane group with address GROUPADDR under PIN.
+gw_stat() # NS PIN GROUPADDR VERDICT
+{
+	in_ns "$1" "$GK" stats -j --pin-dir "$2" | "$PY" -c '
+import json, sys
+for g in json.load(sys.stdin):
+    if any(a.rsplit(":", 1)[0].strip("[]") == sys.argv[1] for a in g.get("addresses", [])):
+        print(g["counters"][sys.argv[2]]["packets"])
+        break
+else:
+    print(0)' "$3" "$4"
+}
