@@ -68,6 +68,40 @@ static const char *const migrations[] = {
 	"  sender_id INTEGER NOT NULL,"
 	"  last_num INTEGER NOT NULL,"
 	"  PRIMARY KEY (grp, sender_id));",
+	/*
+	 * v3: what a Join and a tick ask without scanning the members. The
+	 * member count lives in the group row, kept by triggers; each member
+	 * carries its token's exp (0: token gone), set by ST_MEMBER_PUT and
+	 * kept by triggers on tokens. A trigger runs inside the statement
+	 * that fires it, so inside its transaction too. The REPLACE of a
+	 * member fires members_del only with recursive_triggers on, which
+	 * store_pragmas() sets. The triggers find a kid's members through
+	 * (grp, kid), one probe per group, so members_kid goes: one index
+	 * less to write on every Join.
+	 */
+	"ALTER TABLE groups ADD COLUMN n_members INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE members ADD COLUMN token_exp INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE groups SET n_members = (SELECT count(*) FROM members m WHERE m.grp = groups.name);"
+	"UPDATE members SET token_exp = "
+	"  coalesce((SELECT t.exp FROM tokens t WHERE t.kid = members.kid), 0);"
+	"DROP INDEX members_kid;"
+	"CREATE INDEX members_expiry ON members (grp, token_exp, sender_id);"
+	"CREATE TRIGGER members_ins AFTER INSERT ON members BEGIN"
+	"  UPDATE groups SET n_members = n_members + 1 WHERE name = NEW.grp; END;"
+	"CREATE TRIGGER members_del AFTER DELETE ON members BEGIN"
+	"  UPDATE groups SET n_members = n_members - 1 WHERE name = OLD.grp; END;"
+	"CREATE TRIGGER tokens_ins AFTER INSERT ON tokens BEGIN"
+	"  UPDATE members SET token_exp = NEW.exp"
+	"  WHERE grp IN (SELECT name FROM groups) AND kid = NEW.kid; END;"
+	"CREATE TRIGGER tokens_upd AFTER UPDATE OF exp, kid ON tokens"
+	"  WHEN NEW.exp IS NOT OLD.exp OR NEW.kid IS NOT OLD.kid BEGIN"
+	"  UPDATE members SET token_exp = 0"
+	"  WHERE grp IN (SELECT name FROM groups) AND kid = OLD.kid AND OLD.kid IS NOT NEW.kid;"
+	"  UPDATE members SET token_exp = NEW.exp"
+	"  WHERE grp IN (SELECT name FROM groups) AND kid = NEW.kid; END;"
+	"CREATE TRIGGER tokens_del AFTER DELETE ON tokens BEGIN"
+	"  UPDATE members SET token_exp = 0"
+	"  WHERE grp IN (SELECT name FROM groups) AND kid = OLD.kid; END;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)GK_ARRAY_SIZE(migrations))
@@ -131,22 +165,27 @@ static const char *const stmt_sql[ST_NR] = {
 			 "next_sid = excluded.next_sid, rekey_due = excluded.rekey_due "
 			 "WHERE excluded.num >= groups.num",
 	[ST_GROUP_ALL] = "SELECT " GROUP_COLS " FROM groups ORDER BY name",
-	[ST_MEMBER_PUT] = "INSERT OR REPLACE INTO members (" MEMBER_COLS ") "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_MEMBER_PUT] = "INSERT OR REPLACE INTO members (" MEMBER_COLS ", token_exp) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			  "coalesce((SELECT exp FROM tokens WHERE kid = ?4), 0))",
 	[ST_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE grp = ?1 AND node = ?2",
 	[ST_MEMBER_GET_KID] = "SELECT " MEMBER_COLS " FROM members WHERE grp = ?1 AND kid = ?2",
 	[ST_MEMBER_DELETE] = "DELETE FROM members WHERE grp = ?1 AND node = ?2",
-	[ST_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE grp = ?1",
+	[ST_MEMBER_COUNT] = "SELECT coalesce((SELECT n_members FROM groups WHERE name = ?1), 0)",
 	[ST_MEMBER_ALL] = "SELECT " MEMBER_COLS " FROM members WHERE grp = ?1 ORDER BY sender_id",
-	/* Members of active groups only: the others are removed when their group retires. */
-	[ST_MEMBER_EXPIRED] = "SELECT m.grp, m.node FROM members m "
-			      "JOIN groups g ON g.name = m.grp AND g.active "
-			      "LEFT JOIN tokens t ON t.kid = m.kid "
-			      "WHERE t.kid IS NULL OR t.exp <= ?1 "
-			      "ORDER BY m.grp, m.sender_id LIMIT ?2",
-	[ST_MEMBER_NEXT_EXPIRY] = "SELECT min(coalesce(t.exp, 0)) FROM members m "
-				  "JOIN groups g ON g.name = m.grp AND g.active "
-				  "LEFT JOIN tokens t ON t.kid = m.kid",
+	/*
+	 * Members of active groups only (the others are removed when their
+	 * group retires). CROSS JOIN keeps groups the outer loop, so that
+	 * each group is one range of members_expiry read in index order (no
+	 * sort, LIMIT stops the scan) rather than a scan of the whole index.
+	 */
+	[ST_MEMBER_EXPIRED] = "SELECT m.grp, m.node FROM groups g "
+			      "CROSS JOIN members m ON m.grp = g.name AND m.token_exp <= ?1 "
+			      "WHERE g.active "
+			      "ORDER BY g.name, m.token_exp, m.sender_id LIMIT ?2",
+	/* One index lookup per group: min() of a correlated subquery over members_expiry. */
+	[ST_MEMBER_NEXT_EXPIRY] = "SELECT min((SELECT min(m.token_exp) FROM members m "
+				  "WHERE m.grp = g.name)) FROM groups g WHERE g.active",
 	[ST_SID_TAKEN] = "SELECT EXISTS (SELECT 1 FROM members WHERE grp = ?1 AND "
 			 "(sender_id = ?2 OR node = ?3)) OR EXISTS (SELECT 1 FROM sender_ids "
 			 "WHERE grp = ?1 AND sender_id = ?2 AND last_num >= ?4)",
@@ -281,7 +320,7 @@ static int store_pragmas(struct gkd_store *st)
 	}
 	return store_exec(st,
 			  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-			  "PRAGMA secure_delete = ON;",
+			  "PRAGMA secure_delete = ON; PRAGMA recursive_triggers = ON;",
 			  "pragmas");
 }
 
@@ -424,6 +463,16 @@ void gkd_store_close(struct gkd_store *st)
 int gkd_store_schema_version(struct gkd_store *st)
 {
 	return st->version;
+}
+
+int gkd_store_vm_steps(struct gkd_store *st, uint64_t *steps)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < ST_NR; i++)
+		sum += (unsigned)sqlite3_stmt_status(st->stmt[i], SQLITE_STMTSTATUS_VM_STEP, 1);
+	*steps = sum;
+	return 0;
 }
 
 /* --- counters ------------------------------------------------------------ */

@@ -110,6 +110,7 @@ int gkd_store_member_get(struct gkd_store *st, const char *group, const char *no
 int gkd_store_member_get_by_kid(struct gkd_store *st, const char *group, const uint8_t *kid,
 				size_t kid_len, struct gkd_member_rec *out); /* -ENOENT */
 int gkd_store_member_delete(struct gkd_store *st, const char *group, const char *node);
+/* From the group row (schema v3), not a count over the members: 0 for an unknown group. */
 int gkd_store_member_count(struct gkd_store *st, const char *group, unsigned *count);
 /* Members of group in sender-id order; rec is valid during the call only. */
 int gkd_store_member_foreach(struct gkd_store *st, const char *group,
@@ -122,12 +123,17 @@ struct gkd_member_ref {
 };
 
 /*
- * Members whose token (by kid) is no longer stored or has exp <= now, at
- * most max of them: *out is malloc'd (free()), *n may be 0.
+ * Members of active groups whose token (by kid) is no longer stored or has
+ * exp <= now, at most max of them, by group name, token exp (gone tokens
+ * first), sender id: *out is malloc'd (free()), *n may be 0. Like
+ * next_expiry, an index range per group: no scan of the members.
  */
 int gkd_store_member_expired(struct gkd_store *st, int64_t now, size_t max,
 			     struct gkd_member_ref **out, size_t *n);
-/* Earliest exp of a member's token (0 for a member whose token is gone); -ENOENT: no members. */
+/*
+ * Earliest exp of the token of a member of an active group (0 for a member
+ * whose token is gone); -ENOENT: no members.
+ */
 int gkd_store_member_next_expiry(struct gkd_store *st, int64_t *exp);
 
 /*
@@ -144,6 +150,14 @@ int gkd_store_sid_reserve(struct gkd_store *st, const char *group, uint32_t sid,
 int gkd_store_sid_purge(struct gkd_store *st, const char *group, uint32_t min_num,
 			unsigned *purged);
 int gkd_store_sid_count(struct gkd_store *st, const char *group, unsigned *count);
+
+/*
+ * SQLite virtual-machine steps run by the store's statements since the
+ * previous call (or the open), summed into *steps: a measure of the work
+ * of an operation that does not depend on timing, so that tests can check
+ * that it does not grow with the number of members.
+ */
+int gkd_store_vm_steps(struct gkd_store *st, uint64_t *steps);
 
 /* Transactions for multi-step changes (join, leave, rekey). Nested begin is -EBUSY. */
 int gkd_store_begin(struct gkd_store *st);

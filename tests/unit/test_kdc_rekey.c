@@ -41,12 +41,12 @@ static void force_next_sid(struct kfx *f, const char *group, uint32_t sid)
 	kfx_restart(f);
 }
 
-TEST(schema_version_2)
+TEST(schema_version_3)
 {
 	struct kfx f;
 
 	kfx_init(&f);
-	EXPECT_EQ(gkd_store_schema_version(f.store), 2);
+	EXPECT_EQ(gkd_store_schema_version(f.store), 3);
 	kfx_fini(&f);
 }
 
@@ -581,4 +581,78 @@ TEST(open_refuses_unusable_group_conf)
 		  -EINVAL);
 	EXPECT_TRUE(kdc == NULL);
 	kfx_fini(&f);
+}
+
+/* n members already in nocred (tokens valid for two hours), its sender ids past them. */
+static void populate(struct kfx *f, unsigned n)
+{
+	struct gkd_token_rec *t = calloc(1, sizeof(*t));
+	struct gkd_member_rec *m = calloc(1, sizeof(*m));
+
+	ASSERT_TRUE(t && m);
+	ASSERT_EQ(gkd_store_begin(f->store), 0);
+	for (uint32_t i = 1; i <= n; i++) {
+		memcpy(t->kid, "bulk", 4);
+		memcpy(t->kid + 4, &i, sizeof(i));
+		t->kid_len = 8;
+		t->token[0] = 0xa0;
+		t->token_len = 1;
+		t->exp = NOW + 7200;
+		ASSERT_EQ(gkd_store_token_put(f->store, t), 0);
+		memset(m, 0, sizeof(*m));
+		snprintf(m->group, sizeof(m->group), "nocred");
+		snprintf(m->node, sizeof(m->node), "s%08x", i);
+		m->sender_id = i;
+		memcpy(m->kid, t->kid, t->kid_len);
+		m->kid_len = t->kid_len;
+		m->roles = 6;
+		m->scope[0] = 0x82;
+		m->scope_len = 1;
+		m->joined_num = 1;
+		ASSERT_EQ(gkd_store_member_put(f->store, m), 0);
+	}
+	ASSERT_EQ(gkd_store_commit(f->store), 0);
+	free(t);
+	free(m);
+	force_next_sid(f, "nocred", n + 1);
+}
+
+/* The store's work for a Join, a leave and the ticks after them, with n members already in. */
+static uint64_t membership_work(unsigned n)
+{
+	struct jopt o = { .group = "nocred", .roles = 6 };
+	uint64_t steps = 0;
+	struct kclient c;
+	struct kfx f;
+	char path[64];
+
+	kfx_init(&f);
+	populate(&f, n);
+	kclient_init(&f, &c, 1);
+	ASSERT_EQ(gkd_store_vm_steps(f.store, &steps), 0);
+	ASSERT_EQ(kjoin_to(&f, &c, "nocred", &o), GKD_CREATED);
+	EXPECT_EQ(kget_uint(&f, GK_GC_SENDER_ID), n + 1);
+	tick(&f, NOW_MS + 1000);
+	EXPECT_EQ(gkd_kdc_next_deadline(f.kdc, f.now_ms), (3600 - 300 - 1) * 1000);
+	snprintf(path, sizeof(path), "ace-group/nocred/nodes/s%08x", n + 1);
+	ASSERT_EQ(kreq(&f, &c, GKD_DELETE, path, NULL, 0), GKD_DELETED);
+	tick(&f, NOW_MS + 2000);
+	/* The leave only: none of the n was evicted. */
+	EXPECT_EQ(f.n_removed, 1);
+	EXPECT_STREQ(f.rm_node, path + strlen("ace-group/nocred/nodes/"));
+	ASSERT_EQ(gkd_store_vm_steps(f.store, &steps), 0);
+	kclient_free(&c);
+	kfx_fini(&f);
+	return steps;
+}
+
+/* Neither a Join nor a tick reads every member: the same SQLite work at 3 and 3,000. */
+TEST(membership_work_independent_of_group_size)
+{
+	uint64_t small = membership_work(3), large = membership_work(3000);
+
+	TH_LOG("SQLite VM steps: %" PRIu64 " with 3 members, %" PRIu64 " with 3000", small,
+	       large);
+	EXPECT_GT(small, 0);
+	EXPECT_EQ(large, small);
 }

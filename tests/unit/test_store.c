@@ -11,7 +11,7 @@
 #include "harness.h"
 #include "store.h"
 
-#define LATEST_VERSION 2 /* v2: the KDC's groups, members, sender ids */
+#define LATEST_VERSION 3 /* v3: member counts and token expiry kept per row */
 
 struct fixture {
 	char base[64]; /* mkdtemp'd */
