@@ -15,7 +15,7 @@
 
 #define MW_TIMEOUT_MS 5000
 #define MW_TICK_MS 1000
-#define MW_CHECK_S 30		    /* liveness probe of the KDC session */
+#define MW_CHECK_S 15		    /* liveness probe of the KDC session */
 #define MW_OBSERVE_MS 3600000u	    /* an observation is renewed this often at the latest */
 #define MW_DEFAULT_LIFETIME 3600    /* when the AS does not say expires_in */
 #define MW_BACKOFF_MAX_S 30
@@ -220,6 +220,8 @@ static int join(struct gkd_mw *w, struct gk_coap_conn *c)
 		err = join_apply(w, &m, nc);
 	} else {
 		log_refusal(w, "Join refused", m.code, m.payload, m.payload_len);
+		/* Not a member (any more): what this host still holds must stop working now. */
+		gkd_mw_dp_forget(w);
 		err = -EACCES;
 	}
 	gk_coap_msg_free(&m);
@@ -246,6 +248,12 @@ static int on_keys(void *arg, const struct gk_coap_msg *m)
 
 	if (m->code != 205) {
 		log_refusal(w, "observation ended", m->code, m->payload, m->payload_len);
+		/*
+		 * Not a member any more: 4.04 with error 5 when the KDC removed us
+		 * (RFC 9594 §6.1), 4.03 with error 0 when our node was deleted.
+		 */
+		if (m->code == 404 || m->code == 403)
+			gkd_mw_dp_forget(w);
 		return -ENOTCONN;
 	}
 	return keys_from(w, m) ? -EPROTO : 0;

@@ -118,6 +118,32 @@ int gkd_mw_dp_apply(struct gkd_mw *w, const struct gk_gc_keying *k)
 	return 0;
 }
 
+void gkd_mw_dp_forget(struct gkd_mw *w)
+{
+	uint32_t flags = flags_of(w) & ~GK_DP_GROUP_SEND;
+	struct gk_dp_group_key a;
+	int err = 0;
+
+	if (!w->num)
+		return;
+	/* Stamping off first: a key being stamped with cannot be deleted (-EBUSY). */
+	a = gkd_member_addr(w->mc, w->mc->port);
+	err = gk_dp_group_set(w->dp, &a, w->gid, flags, w->sender_id);
+	a = gkd_member_addr(w->mc, 0);
+	if (!err)
+		err = gk_dp_group_set(w->dp, &a, w->gid, flags, w->sender_id);
+	if (!err)
+		err = keys_prune(w, 0, 0);
+	if (err) {
+		pr_err("member %s: removing the group's keys: %s", w->mc->name, gk_strerror(err));
+		return;
+	}
+	pr_info("member %s: membership ended: keys of group %s removed from the data plane",
+		w->mc->name, w->mc->group);
+	w->num = 0;
+	w->prev = 0;
+}
+
 static int persist_mark(void *arg, uint32_t group_id, uint64_t mark)
 {
 	struct gkd_mw *w = arg;

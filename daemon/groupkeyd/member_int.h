@@ -45,6 +45,12 @@ struct gkd_mw {
 /* member_dp.c */
 /* Put k (a Join Response, a notification) into the maps: key, addresses, send key, rotation. */
 int gkd_mw_dp_apply(struct gkd_mw *w, const struct gk_gc_keying *k);
+/*
+ * The membership ended (removed by the KDC, a Join refused): stop stamping and
+ * delete every key of the group, so that its traffic is dropped as unknown_key
+ * (fail closed) until a new Join brings a key back.
+ */
+void gkd_mw_dp_forget(struct gkd_mw *w);
 /* Housekeeping every tick: previous key after its grace, sequence block refill. */
 int gkd_mw_dp_tick(struct gkd_mw *w, int64_t now);
 /* The sequence number to start from after a reboot: the persisted mark (member_store.h). */

@@ -128,6 +128,26 @@ t_worker_killed() {
 tap_check "a killed worker is restarted by the daemon and joins again" t_worker_killed
 tap_check "traffic still passes" exchange fourth 2
 
+# The KDC removes B's node (a DELETE with B's own token, read from its state): B's worker gets
+# 4.04 on its observation, takes the group's keys out of its maps, and joins again as a new node.
+t_removed() {
+	local node
+
+	node=$(grep -oE 'as node [^ ]+' "$T/mb.log" | tail -n 1 | cut -d' ' -f3)
+	"$PY" - "$T/mb.state/member-gm.db" "$T/b.bundle" <<'PY' || return 1
+import cbor2, sqlite3, sys
+tok, pop = sqlite3.connect(sys.argv[1]).execute("SELECT token, pop FROM token").fetchone()
+open(sys.argv[2], "wb").write(cbor2.dumps({1: tok, 8: {1: cbor2.loads(pop)}}))
+PY
+	greq kd "$T/b.bundle" DELETE "ace-group/gm/nodes/$node" >/dev/null &&
+		out_is code 2.02 || return 1
+	slowwait 10000 log_has_n b 1 'membership ended: keys of group gm removed' &&
+		slowwait 20000 eval '[ "$(grep -oE "as node [^ ]+ \(new member\)" "$T/mb.log" |
+			wc -l)" -ge 2 ]' || { tail -n 15 "$T/mb.log"; return 1; }
+}
+tap_check "B removed by the KDC: its keys leave its maps, then it joins again" t_removed
+tap_check "and traffic passes to B again" busywait 10000 exchange fifth 2
+
 t_stop_clean() {
 	member_stop a && member_stop b
 }
