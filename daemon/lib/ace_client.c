@@ -220,7 +220,13 @@ int gk_ace_kid_identity_buf(const struct gk_cose_key *pop, uint8_t **out, size_t
 {
 	struct gk_enc e;
 
+	int err;
+
 	gk_enc_init(&e);
-	gk_ace_kid_identity(&e, pop);
+	err = gk_ace_kid_identity(&e, pop);
+	if (err) {
+		gk_enc_free(&e);
+		return err;
+	}
 	return gk_enc_finish(&e, out, len);
 }
