@@ -235,6 +235,17 @@ cleanup_all_ns()
 	return "$rc"
 }
 
+# Run CMD in NS's network namespace only: unlike `ip netns exec`, which mounts a fresh /sys,
+# the caller's bpffs (and our pins under it) stays visible. To start a daemon in the
+# background, call nsenter itself: `in_ns NS daemon &` would leave a subshell's pid in $!.
+in_ns() # NS CMD...
+{
+	local ns=$1
+
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
 # A veth pair with one end in each namespace; both ends stay down.
 setup_veth() # NS_A DEV_A NS_B DEV_B
 {

@@ -171,6 +171,8 @@ int gkd_conf_ensure_as_kdc_key(struct gkd_config *cfg, struct gk_rng *rng, char 
 const struct gkd_client_conf *gkd_conf_client(const struct gkd_config *cfg, const char *id,
 					      size_t id_len);
 const struct gkd_group_conf *gkd_conf_group(const struct gkd_config *cfg, const char *name);
+/* Is name one of the n interface names (a [dataplane] or [gateway] list)? */
+bool gkd_conf_ifname_listed(const char names[][GKD_IFNAME_MAX], size_t n, const char *name);
 /* The [member] section NAME, or NULL. */
 const struct gkd_member_conf *gkd_conf_member(const struct gkd_config *cfg, const char *name);
 

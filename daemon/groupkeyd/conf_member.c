@@ -264,7 +264,7 @@ static int check_member(struct conf_parse *ps, size_t i)
 	return 0;
 }
 
-static bool listed(char names[][GKD_IFNAME_MAX], size_t n, const char *name)
+bool gkd_conf_ifname_listed(const char names[][GKD_IFNAME_MAX], size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(names[i], name))
@@ -285,8 +285,8 @@ static int check_gateway(struct conf_parse *ps)
 	if (!cfg->dp_enabled)
 		return conf_fail_at(ps, inst->line, "[gateway] needs [dataplane] enabled = yes");
 	for (size_t i = 0; i < cfg->gw_n_lan; i++)
-		if (listed(cfg->gw_wan, cfg->gw_n_wan, cfg->gw_lan[i]) ||
-		    listed(cfg->dp_ifnames, cfg->dp_n_ifaces, cfg->gw_lan[i]))
+		if (gkd_conf_ifname_listed(cfg->gw_wan, cfg->gw_n_wan, cfg->gw_lan[i]) ||
+		    gkd_conf_ifname_listed(cfg->dp_ifnames, cfg->dp_n_ifaces, cfg->gw_lan[i]))
 			return conf_fail_at(ps, lan_line,
 					    "lan: %s is also a wan or [dataplane] interface",
 					    cfg->gw_lan[i]);

@@ -123,14 +123,6 @@ static int run_open(struct gkd_ctx *ctx, struct gkd_dpsync_run *r)
 	return gkd_timer_new(ctx->loop, 0, 0, timer_cb, r, &r->timer);
 }
 
-static bool listed(const char names[][GKD_IFNAME_MAX], size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
-			return true;
-	return false;
-}
-
 /*
  * Attach our programs to a (re)created interface in its configured role: a
  * loader over the same pinned maps, dropped again once it has attached (the
@@ -139,9 +131,9 @@ static bool listed(const char names[][GKD_IFNAME_MAX], size_t n, const char *nam
 static void attach_one(struct gkd_dpsync_run *r, const char *ifname, int ifindex)
 {
 	const struct gkd_config *cfg = r->ctx->cfg;
-	bool dp = listed(cfg->dp_ifnames, cfg->dp_n_ifaces, ifname);
-	bool wan = listed(cfg->gw_wan, cfg->gw_n_wan, ifname);
-	bool lan = listed(cfg->gw_lan, cfg->gw_n_lan, ifname);
+	bool dp = gkd_conf_ifname_listed(cfg->dp_ifnames, cfg->dp_n_ifaces, ifname);
+	bool wan = gkd_conf_ifname_listed(cfg->gw_wan, cfg->gw_n_wan, ifname);
+	bool lan = gkd_conf_ifname_listed(cfg->gw_lan, cfg->gw_n_lan, ifname);
 	struct gk_dp_opts o = { .pin_dir = cfg->dp_pin_dir };
 	struct gk_dp *h = NULL;
 	int err;

@@ -147,13 +147,6 @@ for cpu in entry["values"]:
 print(total)
 '
 
-in_ns() # NS CMD...: run CMD in NS's network namespace only (our private bpffs stays visible)
-{
-	local ns=$1
-
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
 
 hex() { "$PY" -c "$HEX_PY" "$@"; }
 

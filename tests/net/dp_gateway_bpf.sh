@@ -149,13 +149,6 @@ print("received %d, missing %d %r, unexpected %d %r" % (got, len(missing), missi
 sys.exit(1 if missing or unexpected else 0)
 '
 
-in_ns() # NS CMD...: run CMD in NS's network namespace only (our private bpffs stays visible)
-{
-	local ns=$1
-
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
 
 # The helper, built like scripts/bench-dataplane builds its own; sanitized with the library.
 build_helper()

@@ -91,16 +91,8 @@ for g in "$GW_G4" "$GW_G6"; do
 		test "$(gw_stat "$NS_M" "$PIN_M" "$g" passed)" = 2
 done
 
-t_member_unprotected() {
-	local before
-
-	before=$(gw_stat "$NS_G" "$PIN_G" "$GW_G4" malformed)
-	# Stamping off on the member: its plain datagram must stop at the gateway's XDP.
-	in_ns "$NS_M" tc filter del dev eth0 egress 2>/dev/null
-	gw_delivered "$NS_M" eth0 "$NS_L" eth0 "$GW_G4" "" "unprotected" || return 1
-	[ "$(gw_stat "$NS_G" "$PIN_G" "$GW_G4" malformed)" -gt "$before" ]
-}
-tap_check "an unprotected datagram from the WAN never reaches the legacy host" t_member_unprotected
+tap_check "an unprotected datagram from the WAN never reaches the legacy host" \
+	gw_wan_unprotected_dropped "$NS_G" "$PIN_G" "$NS_M" "$NS_L"
 gw_daemon_stop mem
 gw_daemon_start mem "$NS_M" "$T/mem.conf" "$T/mem.log"
 tap_check "the member restarts (its TC program re-attached)" \

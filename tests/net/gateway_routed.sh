@@ -91,15 +91,8 @@ for g in "$GW_G4" "$GW_G6"; do
 		eval "[ \"\$(gw_stat '$NS_M' '$PIN_M' '$g' passed)\" = 2 ] &&
 			[ \"\$(gw_stat '$NS_G' '$PIN_G' '$g' stamped)\" = 2 ]"
 done
-t_unprotected() {
-	local before
-
-	before=$(gw_stat "$NS_G" "$PIN_G" "$GW_G4" malformed)
-	in_ns "$NS_M" tc filter del dev eth0 egress 2>/dev/null
-	gw_delivered "$NS_M" eth0 "$NS_L" eth0 "$GW_G4" "" "unprotected" || return 1
-	[ "$(gw_stat "$NS_G" "$PIN_G" "$GW_G4" malformed)" -gt "$before" ]
-}
-tap_check "an unprotected datagram from the WAN is not routed to the LAN" t_unprotected
+tap_check "an unprotected datagram from the WAN is not routed to the LAN" \
+	gw_wan_unprotected_dropped "$NS_G" "$PIN_G" "$NS_M" "$NS_L"
 tap_check "gateway and member stop cleanly" eval 'gw_daemon_stop mem && gw_daemon_stop gw'
 
 tap_done

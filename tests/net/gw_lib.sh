@@ -11,13 +11,6 @@ GW_PORT=5000
 GW_PSK=$ALICE_PSK
 declare -A GW_PID
 
-in_ns() # NS CMD...
-{
-	local ns=$1
-
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
 
 # groupkeyd in NS on CONF, log appended to LOG; nsenter itself so that $! is the daemon.
 gw_daemon_start() # KEY NS CONF LOG
@@ -233,4 +226,16 @@ for g in json.load(sys.stdin):
         break
 else:
     print(0)' "$3" "$4"
+}
+
+# The member's TC program removed: its plain datagram to the IPv4 group must stop at the
+# gateway's XDP (counted malformed) and never reach the legacy host. Both on eth0.
+gw_wan_unprotected_dropped() # NS_G PIN_G NS_M NS_L
+{
+	local before
+
+	before=$(gw_stat "$1" "$2" "$GW_G4" malformed)
+	in_ns "$3" tc filter del dev eth0 egress 2>/dev/null
+	gw_delivered "$3" eth0 "$4" eth0 "$GW_G4" "" "unprotected" || return 1
+	[ "$(gw_stat "$1" "$2" "$GW_G4" malformed)" -gt "$before" ]
 }

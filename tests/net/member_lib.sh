@@ -19,13 +19,6 @@ PIN_A=/sys/fs/bpf/gk-$$-a
 PIN_B=/sys/fs/bpf/gk-$$-b
 declare -A MPID
 
-in_ns() # NS CMD...
-{
-	local ns=$1
-
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
 
 net_setup()
 {
