@@ -68,7 +68,7 @@ TEST(token_response_refusals)
 TEST(token_response_oversize_token)
 {
 	size_t n = GK_ACE_TOKEN_MAX + 1, len = 0;
-	uint8_t *b = calloc(1, n + 64);
+	uint8_t *b = calloc(1, n + 64), *cnf;
 	struct gk_ace_token t;
 
 	ASSERT_TRUE(b != NULL);
@@ -78,10 +78,11 @@ TEST(token_response_oversize_token)
 	b[len++] = (uint8_t)(n >> 8);
 	b[len++] = (uint8_t)n;
 	len += n;
-	memcpy(b + len, gk_test_unhex("08a101a3010402426b312050000102030405060708090a0b0c0d0e0f",
-				      &n),
-	       28);
-	len += 28;
+	cnf = gk_test_unhex("08a101a3010402426b312050000102030405060708090a0b0c0d0e0f", &n);
+	ASSERT_EQ(n, 28);
+	memcpy(b + len, cnf, n);
+	free(cnf);
+	len += n;
 	EXPECT_EQ(gk_ace_token_response_parse(b, len, &t), -E2BIG);
 	free(b);
 }
