@@ -235,10 +235,9 @@ static int run(struct gkd_ctx *ctx)
 	gkd_reload_summary(cfg, status, sizeof(status));
 	if (gkd_notify_ready(ctx->notify, ctx->loop, status))
 		pr_warn("notify: READY=1 could not be sent");
+	/* libcoap's timers live in its timerfd, inside our epoll set; libcoap re-arms it. */
 	for (;;) {
-		int timeout = gkd_server_process(ctx);
-
-		err = gkd_loop_run_once(ctx->loop, timeout < 0 ? -1 : timeout);
+		err = gkd_loop_run_once(ctx->loop, -1);
 		if (err) {
 			pr_err("event loop: %s", strerror(-err));
 			break;

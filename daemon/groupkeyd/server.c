@@ -575,27 +575,6 @@ int gkd_server_start(struct gkd_ctx *ctx)
 	return 0;
 }
 
-int gkd_server_process(struct gkd_ctx *ctx)
-{
-	struct gkd_server *srv = ctx->server;
-	coap_tick_t now;
-	unsigned next;
-
-	if (!srv)
-		return -1;
-	/*
-	 * libcoap's timers live in its timerfd, inside the epoll fd our loop
-	 * watches, and coap_io_do_epoll() re-arms it: nothing to do here but
-	 * delete the resources of removed members, outside of any handler,
-	 * and then have libcoap re-arm (deleting one sends its 4.04s).
-	 */
-	if (!gkd_srv_kdc_flush(srv))
-		return -1;
-	coap_ticks(&now);
-	next = coap_io_prepare_epoll(srv->coap, now);
-	return next ? (int)(next > INT32_MAX ? INT32_MAX : next) : -1;
-}
-
 void gkd_server_stop(struct gkd_ctx *ctx)
 {
 	struct gkd_server *srv = ctx->server;

@@ -22,8 +22,6 @@ int gkd_server_start(struct gkd_ctx *ctx);
  * before gkd_server_start() or after gkd_server_stop() are ignored.
  */
 void gkd_server_kdc_events(struct gkd_ctx *ctx, struct gkd_kdc_events *ev);
-/* libcoap's own timers: run its I/O; returns ms until it next wants to run. */
-int gkd_server_process(struct gkd_ctx *ctx);
 void gkd_server_stop(struct gkd_ctx *ctx);
 
 #endif

@@ -34,11 +34,6 @@ struct gkd_observer {
 	unsigned non_cnt;
 };
 
-/* A node resource to delete outside of any handler of its own (see server_kdc.c). */
-struct gkd_gone {
-	char path[GKD_LOCATION_MAX];
-};
-
 struct gkd_server {
 	struct gkd_ctx *ctx;
 	coap_context_t *coap;
@@ -49,8 +44,6 @@ struct gkd_server {
 	struct gkd_timer *kdc_timer;
 	int64_t kdc_due_ms; /* CLOCK_MONOTONIC ms the timer fires at */
 	coap_resource_t *unknown;      /* owned by libcoap */
-	struct gkd_gone *gone;
-	size_t n_gone, cap_gone;
 	/* server_observe.c */
 	struct gkd_observer observers; /* list head */
 	size_t n_observers;
@@ -85,8 +78,6 @@ int64_t gkd_srv_wall_ms(void);
 /* server_kdc.c */
 /* Resources of the KDC and /.well-known/core, node resources of stored members, the tick timer. */
 int gkd_srv_kdc_start(struct gkd_server *srv);
-/* Delete the node resources of removed members, outside of any handler (true: some). */
-bool gkd_srv_kdc_flush(struct gkd_server *srv);
 void gkd_srv_kdc_stop(struct gkd_server *srv);
 /* What a GET of route answers now for the session's token (the access check included). */
 void gkd_srv_kdc_get(struct gkd_server *srv, struct gkd_sess *sess,
@@ -95,9 +86,14 @@ void gkd_srv_kdc_get(struct gkd_server *srv, struct gkd_sess *sess,
 /* server_observe.c */
 void gkd_srv_obs_init(struct gkd_server *srv);
 void gkd_srv_obs_free(struct gkd_server *srv);
-/* Every GET with an Observe option on /ace-group/G or nodes/N, after the answer (code). */
+/*
+ * Every GET with an Observe option on /ace-group/G or nodes/N, after the answer (code) and
+ * before its options: resp when the registration response's Observe option is ours to add
+ * (a path libcoap has no resource for), NULL when libcoap adds it.
+ */
 void gkd_srv_obs_request(struct gkd_server *srv, struct gkd_sess *sess,
-			 const struct gkd_kdc_route *route, const coap_pdu_t *req, int code);
+			 const struct gkd_kdc_route *route, const coap_pdu_t *req, int code,
+			 coap_pdu_t *resp);
 void gkd_srv_obs_session_gone(struct gkd_server *srv, const struct gkd_sess *sess);
 /* libcoap's NACK for a PDU we sent on session (a reset or unanswered notification). */
 void gkd_srv_obs_nack(struct gkd_server *srv, coap_session_t *session, const coap_pdu_t *sent);

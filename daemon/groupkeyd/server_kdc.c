@@ -4,24 +4,29 @@
 /*
  * Choices made here:
  *
- * - Per-path libcoap resources: /ace-group, and for each configured group
- *   /ace-group/G (observable), .../creds, .../kdc-cred, .../policies and
- *   .../num at start-up; /ace-group/G/nodes/N (observable) for each member,
- *   created at start-up and when a Join answers 2.01. Everything else
- *   (.../nodes/N/cred, the node of a non-member, misspelt paths) reaches
- *   the unknown-resource handler. All of them run h_kdc() for every
- *   method: the access check comes first (RFC 9200 §5.10.2 orders 4.01 and
- *   4.03 before 4.05), then gkd_kdc_route() and gkd_kdc_handle() decide.
- *   libcoap answers a DELETE to a path without a resource 2.02 by itself;
- *   the unknown handler's DELETE keeps that from happening.
+ * - Per-path libcoap resources for what is fixed by the configuration:
+ *   /ace-group, and for each group /ace-group/G (observable), .../creds,
+ *   .../kdc-cred, .../policies and .../num. Everything else, the node
+ *   resources /ace-group/G/nodes/N and .../cred included, reaches the
+ *   unknown-resource handler, which libcoap also calls for DELETE when one
+ *   is registered (libcoap would answer a DELETE of a path without a
+ *   resource 2.02 by itself). No resource per member: libcoap 4.3.1 walks
+ *   every resource of the context each time a session is released (its
+ *   observer clean-up), which with one resource per member made every
+ *   session's end cost O(members) - 82 % of the daemon's CPU at 55,000
+ *   members. All of them run h_kdc() for every method: the access check
+ *   comes first (RFC 9200 §5.10.2 orders 4.01 and 4.03 before 4.05), then
+ *   gkd_kdc_route() and gkd_kdc_handle() decide.
  * - DTLS only: a request over plain CoAP, or over DTLS from an AS client
  *   (no token), is 4.01.
- * - Observe (RFC 7641): libcoap registers observers of /ace-group/G and
- *   nodes/N; the notifications are ours (server_observe.c explains why).
+ * - Observe (RFC 7641): libcoap registers observers of /ace-group/G; the
+ *   observers of nodes/N (the unknown resource, which libcoap does not let
+ *   anyone observe) are registered by server_observe.c alone, which also
+ *   puts the Observe option in their registration responses. The
+ *   notifications of both are ours (server_observe.c explains why).
  * - Removal (RFC 9594 §4.8, §5): member_removed sends the node's observers
- *   their final 4.04 and queues the node resource for deletion;
- *   gkd_server_process() deletes it, never inside a handler of the
- *   resource itself (libcoap uses the resource after the handler returns).
+ *   their final 4.04; with no resource of its own, the node's path is then
+ *   answered by the KDC's handler like any non-member's.
  * - control_uri is stored by the KDC but nothing is POSTed to it
  *   (docs/profile.md REQ9): that would need a DTLS client session from the
  *   KDC to the member, with credentials RFC 9594 does not define.
@@ -55,11 +60,6 @@
 static const coap_request_t all_methods[] = { COAP_REQUEST_GET, COAP_REQUEST_POST, COAP_REQUEST_PUT,
 					      COAP_REQUEST_DELETE, COAP_REQUEST_FETCH };
 static const char *const group_leaves[] = { "creds", "kdc-cred", "policies", "num" };
-
-static coap_resource_t *find_res(struct gkd_server *srv, const char *path)
-{
-	return coap_get_resource_from_uri_path(srv->coap, coap_make_str_const(path));
-}
 
 /* --- the KDC timer --------------------------------------------------------- */
 
@@ -127,7 +127,7 @@ static void kdc_timer_after(struct gkd_server *srv, const struct gkd_kdc_req *kr
 		kdc_timer_arm(srv, ms);
 }
 
-/* --- node resources -------------------------------------------------------- */
+/* --- resources ------------------------------------------------------------- */
 
 static void h_kdc(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
 		  const coap_string_t *query, coap_pdu_t *resp);
@@ -145,45 +145,6 @@ static int add_kdc_resource(struct gkd_server *srv, const char *path, bool obser
 	return 0;
 }
 
-static ssize_t gone_find(const struct gkd_server *srv, const char *path)
-{
-	for (size_t i = 0; i < srv->n_gone; i++)
-		if (!strcmp(srv->gone[i].path, path))
-			return (ssize_t)i;
-	return -1;
-}
-
-static void gone_drop(struct gkd_server *srv, size_t i)
-{
-	srv->gone[i] = srv->gone[--srv->n_gone];
-}
-
-/* The node resource of a member (path "ace-group/G/nodes/N"); one that is there is kept. */
-static int node_res_add(struct gkd_server *srv, const char *path)
-{
-	ssize_t g = gone_find(srv, path);
-	coap_resource_t *old = find_res(srv, path);
-
-	if (g >= 0) {
-		/* Same name again before the old one went: the old one goes now. */
-		if (old)
-			coap_delete_resource(srv->coap, old);
-		gone_drop(srv, (size_t)g);
-		old = NULL;
-	}
-	return old ? 0 : add_kdc_resource(srv, path, true);
-}
-
-static int node_res_of_member(void *arg, const struct gkd_kdc_member *m)
-{
-	struct gkd_server *srv = ((void **)arg)[0];
-	const char *group = ((void **)arg)[1];
-	char path[GKD_LOCATION_MAX];
-
-	snprintf(path, sizeof(path), "ace-group/%s/nodes/%s", group, m->node);
-	return node_res_add(srv, path);
-}
-
 /* --- KDC events -------------------------------------------------------------- */
 
 static void group_rekeyed(void *arg, const char *group, uint32_t num)
@@ -198,25 +159,9 @@ static void group_rekeyed(void *arg, const char *group, uint32_t num)
 static void member_removed(void *arg, const char *group, const char *node, int reason)
 {
 	struct gkd_ctx *ctx = arg;
-	struct gkd_server *srv = ctx->server;
-	struct gkd_gone *g;
 
-	if (!srv)
-		return;
-	if (srv->n_gone == srv->cap_gone) {
-		size_t cap = srv->cap_gone ? 2 * srv->cap_gone : 16;
-
-		g = realloc(srv->gone, cap * sizeof(*g));
-		if (!g) {
-			pr_err("kdc: no memory to remove the resource of %s/%s", group, node);
-			return;
-		}
-		srv->gone = g;
-		srv->cap_gone = cap;
-	}
-	g = &srv->gone[srv->n_gone++];
-	snprintf(g->path, sizeof(g->path), "ace-group/%s/nodes/%s", group, node);
-	gkd_srv_obs_removed(srv, group, node, reason);
+	if (ctx->server)
+		gkd_srv_obs_removed(ctx->server, group, node, reason);
 }
 
 void gkd_server_kdc_events(struct gkd_ctx *ctx, struct gkd_kdc_events *ev)
@@ -225,20 +170,6 @@ void gkd_server_kdc_events(struct gkd_ctx *ctx, struct gkd_kdc_events *ev)
 	ev->arg = ctx;
 	ev->group_rekeyed = group_rekeyed;
 	ev->member_removed = member_removed;
-}
-
-bool gkd_srv_kdc_flush(struct gkd_server *srv)
-{
-	bool any = srv->n_gone > 0;
-
-	for (size_t i = 0; i < srv->n_gone; i++) {
-		coap_resource_t *res = find_res(srv, srv->gone[i].path);
-
-		if (res)
-			coap_delete_resource(srv->coap, res);
-	}
-	srv->n_gone = 0;
-	return any;
 }
 
 /* --- the request handler --------------------------------------------------------- */
@@ -314,15 +245,13 @@ static void kdc_call(struct gkd_server *srv, coap_resource_t *res, coap_session_
 	if (err)
 		pr_err("kdc: %s: %s", kreq->route.group[0] ? kreq->route.group : "/ace-group",
 		       gk_strerror(err));
-	if (rep.code == GKD_CREATED && rep.location[0] && node_res_add(srv, rep.location))
-		pr_err("kdc: no resource for %s: its GET and Observe go unanswered", rep.location);
 	if ((rep.code == GKD_CREATED || rep.code == GKD_CHANGED) && rep.location[0])
 		add_location(resp, rep.location);
-	/* libcoap registered (or cancelled) an observer: ours follows (not the unknown one). */
+	/* libcoap registered (or cancelled) an observer of /ace-group/G; node observers are ours. */
 	if ((kreq->route.res == GKD_RES_GROUP || kreq->route.res == GKD_RES_NODE) &&
-	    kreq->method == GKD_GET && res != srv->unknown)
+	    kreq->method == GKD_GET)
 		gkd_srv_obs_request(srv, coap_session_get_app_data(session), &kreq->route, req,
-				    rep.code);
+				    rep.code, res == srv->unknown ? resp : NULL);
 	kdc_timer_after(srv, kreq, rep.code);
 	gkd_srv_send_reply(res, session, req, query, resp, &rep);
 	gkd_reply_free(&rep);
@@ -571,19 +500,6 @@ static int add_static(struct gkd_server *srv)
 	return 0;
 }
 
-static int add_nodes(struct gkd_server *srv)
-{
-	const struct gkd_config *cfg = srv->ctx->cfg;
-	int err = 0;
-
-	for (size_t i = 0; !err && i < cfg->n_groups; i++) {
-		void *arg[2] = { srv, (void *)cfg->groups[i].name };
-
-		err = gkd_kdc_members(srv->ctx->kdc, cfg->groups[i].name, node_res_of_member, arg);
-	}
-	return err;
-}
-
 int gkd_srv_kdc_start(struct gkd_server *srv)
 {
 	int err;
@@ -591,8 +507,6 @@ int gkd_srv_kdc_start(struct gkd_server *srv)
 	if (!srv->ctx->kdc)
 		return -EINVAL;
 	err = add_static(srv);
-	if (!err)
-		err = add_nodes(srv);
 	if (err) {
 		pr_err("kdc: resources: %s", gk_strerror(err));
 		return err;
@@ -606,7 +520,4 @@ void gkd_srv_kdc_stop(struct gkd_server *srv)
 	gkd_srv_obs_free(srv);
 	gkd_timer_free(srv->kdc_timer);
 	srv->kdc_timer = NULL;
-	free(srv->gone);
-	srv->gone = NULL;
-	srv->n_gone = srv->cap_gone = 0;
 }

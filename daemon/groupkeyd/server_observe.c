@@ -15,7 +15,9 @@
  *
  * - A GET with Observe 0 answered 2.05 on /ace-group/G or its node resource
  *   registers (session, token, route); Observe 1 cancels. A session going
- *   away drops its registrations.
+ *   away drops its registrations. Node paths have no libcoap resource
+ *   (server_kdc.c), so their registration responses get their Observe
+ *   option from here.
  * - group_rekeyed: each observer of the group's resources gets the answer
  *   a GET would get now, through the same access check and KDC handler,
  *   over its own DTLS session. 2.05 carries Observe (a server-wide counter
@@ -27,8 +29,9 @@
  *   a vanished observer is found by its CON failing or being reset (the
  *   NACK handler drops it) without filling the retransmission queue, whose
  *   insertions are linear, with one CON per observer per rekey.
- * - libcoap keeps its own subscription record until the session ends; it
- *   never acts on it, since nothing marks our resources dirty.
+ * - libcoap keeps its own subscription record of a group resource's
+ *   observer until the session ends; it never acts on it, since nothing
+ *   marks our resources dirty.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,8 +76,19 @@ void gkd_srv_obs_free(struct gkd_server *srv)
 		obs_unlink(srv, srv->observers.next);
 }
 
+/* The registration response's Observe: the last notification's; the next one is newer. */
+static void obs_ack_registration(struct gkd_server *srv, coap_pdu_t *resp)
+{
+	uint8_t buf[4];
+
+	if (!coap_add_option(resp, COAP_OPTION_OBSERVE,
+			     coap_encode_var_safe(buf, sizeof(buf), srv->obs_seq), buf))
+		pr_warn("kdc: no room for the Observe option of a registration");
+}
+
 void gkd_srv_obs_request(struct gkd_server *srv, struct gkd_sess *sess,
-			 const struct gkd_kdc_route *route, const coap_pdu_t *req, int code)
+			 const struct gkd_kdc_route *route, const coap_pdu_t *req, int code,
+			 coap_pdu_t *resp)
 {
 	coap_bin_const_t tok = coap_pdu_get_token(req);
 	coap_opt_iterator_t it;
@@ -94,7 +108,7 @@ void gkd_srv_obs_request(struct gkd_server *srv, struct gkd_sess *sess,
 	}
 	if (o) {
 		o->route = *route;
-		return;
+		goto out_ack;
 	}
 	o = calloc(1, sizeof(*o));
 	if (!o) {
@@ -113,6 +127,9 @@ void gkd_srv_obs_request(struct gkd_server *srv, struct gkd_sess *sess,
 	o->next->prev = o;
 	srv->observers.next = o;
 	srv->n_observers++;
+out_ack:
+	if (resp)
+		obs_ack_registration(srv, resp);
 }
 
 void gkd_srv_obs_session_gone(struct gkd_server *srv, const struct gkd_sess *sess)

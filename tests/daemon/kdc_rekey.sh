@@ -68,11 +68,14 @@ t_join_notifies() {
 tap_check "observer of /ace-group/g1 gets num + 1 within 1 s of another member's join" \
 	t_join_notifies
 
+# The node has no libcoap resource: the registration's Observe option is the KDC's own.
 t_node_observer() {
 	observe rk "$T/b.cbor" g1 "$T/obs-bn" --node s00000002 &&
-		[ "$(last_line "$T/obs-bn" sender_id)" = 2 ] && [ "$(last_line "$T/obs-bn" num)" = 3 ]
+		[ "$(last_line "$T/obs-bn" sender_id)" = 2 ] && [ "$(last_line "$T/obs-bn" num)" = 3 ] &&
+		head -n 1 "$T/obs-bn" | json_get observe | grep -Eq '^[0-9]+$'
 }
-tap_check "observe nodes/s00000002: 2.05 with sender_id, num 3" t_node_observer
+tap_check "observe nodes/s00000002: 2.05 with sender_id, num 3, an Observe option" \
+	t_node_observer
 
 t_leave() {
 	B_NODE_OBS=$OBS_PID
