@@ -43,7 +43,10 @@ struct gk_dp {
 	int allow_fd;	    /* gk_allow, -1 when not pinned */
 	struct gk_xdp *xdp; /* NULL with maps_only */
 	struct gk_tc *tc;
-	/* Program names as the kernel stores them, to tell our programs from foreign ones. */
+	/*
+	 * Program names as the kernel stores them: how ours were told from foreign
+	 * ones before they were pinned, still used for a pin directory of that age.
+	 */
 	char xdp_name[BPF_OBJ_NAME_LEN];
 	char tc_name[BPF_OBJ_NAME_LEN];
 	char lan_name[BPF_OBJ_NAME_LEN];
@@ -54,6 +57,8 @@ struct gk_dp {
 	size_t ctl_len;
 	struct gk_dp_attach att[GK_DP_MAX_ATTACH];
 	size_t n_att;
+	unsigned long netns; /* inode of our network namespace, in program pin names; 0 unknown */
+	bool legacy_pins;    /* maps pinned by a version that pinned no program */
 };
 
 /* dir/name of a map pin into buf; -ENAMETOOLONG. */

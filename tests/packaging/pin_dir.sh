@@ -4,12 +4,13 @@
 # tmpfiles.d file (the user and the directory renamed to scratch ones): systemd mounts
 # /sys/fs/bpf 0700, so without the file's "z /sys/fs/bpf 0711" a non-root user cannot get to a
 # directory below it; with it, a user holding only CAP_BPF pins and reads maps there, and holding
-# CAP_BPF and CAP_NET_ADMIN loads and attaches the data plane. `nobody` stands in for groupkeyd.
+# CAP_BPF and CAP_NET_ADMIN loads and attaches the data plane, loads it again over itself, unloads
+# it, and refuses to replace a foreign program. `nobody` stands in for groupkeyd.
 source "$(dirname "$0")/../lib.sh"
 
 tap_init
 require_root
-require_cmd systemd-tmpfiles setpriv bpftool ip nsenter
+require_cmd systemd-tmpfiles setpriv bpftool ip nsenter tc clang
 GK=$(gk_bin groupkey) || tap_bail "groupkey" "not built"
 BPFFS=/sys/fs/bpf
 PIN=$BPFFS/gk-test-pin-$$
@@ -75,11 +76,19 @@ defer nsenter --net="/run/netns/$NS" "$GK" dataplane unload --pin-dir "$PIN" --i
 
 # The verifier, too, sees only these capabilities: without CAP_PERFMON it refuses a packet
 # pointer moved by a register, which the programs therefore never do.
+dp_as_user() # CAPS ARGS...: groupkey in $NS as the user with exactly the capabilities CAPS
+{
+	local caps=$1
+
+	shift
+	nsenter --net="/run/netns/$NS" setpriv --reuid="$USR" --regid=nogroup --clear-groups \
+		--inh-caps=-all,"$caps" --ambient-caps=-all,"$caps" --bounding-set=-all,"$caps" \
+		"$GK" "$@"
+}
+
 load_dp() # CAPS
 {
-	nsenter --net="/run/netns/$NS" setpriv --reuid="$USR" --regid=nogroup --clear-groups \
-		--inh-caps=-all,"$1" --ambient-caps=-all,"$1" --bounding-set=-all,"$1" \
-		"$GK" dataplane load --pin-dir "$PIN" --xdp va --tc vb
+	dp_as_user "$1" dataplane load --pin-dir "$PIN" --xdp va --tc vb
 }
 
 tap_check "CAP_BPF + CAP_NET_ADMIN: the data plane loads, pins its maps and attaches XDP and TC" \
@@ -103,4 +112,63 @@ t_stats() {
 }
 tap_check "CAP_BPF alone reads the pinned maps (groupkey stats --prometheus, as the metrics timer)" \
 	t_stats
+
+# Our programs are known by their pins, not by name: reading a program's name by id
+# (BPF_PROG_GET_FD_BY_ID) needs CAP_SYS_ADMIN, which the daemon does not have.
+xdp_id() # DEV: id of the XDP program on DEV in $NS, empty when none
+{
+	ip -n "$NS" link show dev "$1" | sed -n 's|.*prog/xdp[a-z]* id \([0-9]*\).*|\1|p'
+}
+
+tc_egress() # DEV: our TC egress filter on DEV in $NS, as tc shows it
+{
+	ip netns exec "$NS" tc filter show dev "$1" egress | grep 'gk_tc_egress'
+}
+
+t_reload() {
+	local before after
+
+	before=$(xdp_id va)
+	[ -n "$before" ] || { echo "no XDP program on va"; return 1; }
+	load_dp +bpf,+net_admin || return 1
+	after=$(xdp_id va)
+	echo "XDP program on va: id $before, then id ${after:-none}"
+	[ -n "$after" ] && [ "$after" != "$before" ] && tc_egress vb
+}
+tap_check "a second load as the user replaces its own attached programs (new XDP id on va)" \
+	t_reload
+
+t_unload() {
+	dp_as_user +bpf,+net_admin dataplane unload --pin-dir "$PIN" --ifname va --ifname vb ||
+		return 1
+	ip -n "$NS" link show dev va
+	# The directory itself stays: only root may remove an entry of /sys/fs/bpf.
+	[ -z "$(xdp_id va)" ] && ! tc_egress vb && [ -z "$(ls -A "$PIN")" ]
+}
+tap_check "groupkey dataplane unload as the user takes both programs off and unpins" t_unload
+
+# A program of someone else's on va: never replaced, and the refusal says why.
+cat >"$GK_TMP/foreign.c" <<'EOC'
+__attribute__((section("xdp"), used)) int foreign_xdp(void *ctx)
+{
+	return 2; /* XDP_PASS */
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOC
+t_foreign() {
+	local id
+
+	# On its own, whatever the checks above left attached.
+	ip -n "$NS" link set dev va xdp off && ip netns exec "$NS" tc qdisc del dev vb clsact
+	clang -O2 -target bpf -c "$GK_TMP/foreign.c" -o "$GK_TMP/foreign.o" &&
+		ip -n "$NS" link set dev va xdp obj "$GK_TMP/foreign.o" sec xdp || return 1
+	id=$(xdp_id va)
+	[ -n "$id" ] || return 1
+	! load_dp +bpf,+net_admin >"$GK_TMP/foreign.out" 2>&1 || return 1
+	cat "$GK_TMP/foreign.out"
+	grep -q "va: XDP program id $id is attached already" "$GK_TMP/foreign.out" &&
+		grep -q 'Device or resource busy' "$GK_TMP/foreign.out" &&
+		[ "$(xdp_id va)" = "$id" ] && ! tc_egress vb
+}
+tap_check "a foreign XDP program on va: the user's load fails with EBUSY, naming its id" t_foreign
 tap_done
