@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The data-plane handle, shared by dp_load.c, dp_keys.c, dp_allow.c and dp_stats.c. */
+/* The data-plane handle, shared by dp_load.c, dp_attach.c, dp_keys.c, dp_allow.c and dp_stats.c. */
 #ifndef GROUPKEY_DP_INTERNAL_H
 #define GROUPKEY_DP_INTERNAL_H
 
@@ -9,6 +9,7 @@
 
 struct gk_xdp;
 struct gk_tc;
+struct bpf_program;
 
 #define GK_DP_MAX_ATTACH 64
 
@@ -68,5 +69,21 @@ int gk_dp_open_pinned(const char *dir, int fds[GK_DP_MAP_NR]);
 void gk_dp_close_fds(int fds[GK_DP_MAP_NR]);
 /* After a change to gk_groups: the programs' per-CPU lookup caches must drop the old answer. */
 void gk_dp_groups_changed(struct gk_dp *dp);
+
+/* dp_load.c: the loaded program of a hook (NULL with maps_only) and its name as the kernel has it. */
+struct bpf_program *gk_dp_prog(const struct gk_dp *dp, enum gk_dp_hook hook);
+const char *gk_dp_prog_name_of(const struct gk_dp *dp, enum gk_dp_hook hook);
+
+/* dp_attach.c */
+/* Attach every interface of o; the first failure stops (the caller undoes). */
+int gk_dp_attach_all(struct gk_dp *dp, const struct gk_dp_opts *o);
+/* After a failed open: detach what it attached to bare interfaces, keep what it replaced. */
+void gk_dp_undo_fresh(struct gk_dp *dp);
+/* Unpin the attachments that have gone (interface deleted, another program on the hook). */
+void gk_dp_pin_gc(const struct gk_dp *dp);
+/* Whether dir holds a program pin (a pin directory of this version). */
+bool gk_dp_any_prog_pinned(const char *dir);
+/* Remove every program pin under dir, whichever network namespace it names. */
+void gk_dp_unpin_progs(const char *dir);
 
 #endif
