@@ -85,12 +85,20 @@ static void coap_log_sink(coap_log_t level, const char *message)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int bpf_log_sink(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	enum gk_log_level l = level == LIBBPF_WARN ? GK_LOG_WARN :
+			      level == LIBBPF_INFO ? GK_LOG_INFO : GK_LOG_DEBUG;
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	gk_log(level == LIBBPF_WARN ? GK_LOG_WARN : level == LIBBPF_INFO ? GK_LOG_INFO
-									 : GK_LOG_DEBUG,
-	       "%s", msg); /* libbpf prefixes its own messages with "libbpf: " */
+	/*
+	 * libbpf warns with the netlink extack of every refused request, also of
+	 * those the loader makes expecting a refusal (an exclusive attach over our
+	 * own filter, a query of a hook with no qdisc). The loader logs what a
+	 * failure means with its context; the kernel's text is detail.
+	 */
+	if (strstr(msg, "Kernel error message:"))
+		l = GK_LOG_DEBUG;
+	gk_log(l, "%s", msg); /* libbpf prefixes its own messages with "libbpf: " */
 	return 0;
 }
 #pragma GCC diagnostic pop
