@@ -32,7 +32,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libcbor libbpf libcoap-3-gnutls inih libnl-route-3.0 sqlite3 jansson
+PKGS := libcbor libbpf libcoap-3-gnutls inih libnl-route-3.0 sqlite3 jansson hogweed nettle gmp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmbedtls -lmbedx509 -lmbedcrypto
 

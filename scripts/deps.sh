@@ -6,7 +6,7 @@ set -eu
 
 # Build: compiler, BPF toolchain, libraries.
 BUILD_PKGS="gcc make pkg-config clang llvm libclang-rt-14-dev clang-format
-	libbpf-dev bpftool libcbor-dev libmbedtls-dev libcoap3-dev
+	libbpf-dev bpftool libcbor-dev libmbedtls-dev nettle-dev libgmp-dev libcoap3-dev
 	libnl-3-dev libnl-route-3-dev libsqlite3-dev libsystemd-dev libinih-dev
 	libjansson-dev"
 # Tests and demo: namespaces, packet tools, independent CBOR/COSE/CoAP peers, and smcroute for

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* Crypto primitives (DRBG, SHA-256/HMAC/HKDF, AES-CCM, P-256 ECDSA) on mbedtls 2.28. */
+/* Crypto primitives (DRBG, SHA-256/HMAC/HKDF, AES-CCM) on mbedtls 2.28; P-256 is in p256.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +8,12 @@
 #include <mbedtls/ccm.h>
 #include <mbedtls/constant_time.h>
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
+#include "crypto_internal.h"
 #include "groupkey/crypto.h"
 #include "groupkey/err.h"
 
@@ -26,7 +26,7 @@ struct gk_rng {
 static const unsigned char gk_drbg_pers[] = "groupkeyd ctr-drbg v1";
 
 /* mbedtls reports failures as its own negative codes; fold them into errno values. */
-static int gk_mbedtls_err(int ret)
+int gk_mbedtls_err(int ret)
 {
 	switch (ret) {
 	case 0:
@@ -219,173 +219,4 @@ int gk_aes_ccm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *nonce,
 		return -GK_EDECRYPT;
 	}
 	return gk_mbedtls_err(ret);
-}
-
-/* Working state of one P-256 operation; freeing it wipes the scalars. */
-struct gk_p256 {
-	mbedtls_ecp_keypair kp;
-	mbedtls_mpi r, s;
-};
-
-static int gk_p256_init(struct gk_p256 *c)
-{
-	mbedtls_ecp_keypair_init(&c->kp);
-	mbedtls_mpi_init(&c->r);
-	mbedtls_mpi_init(&c->s);
-	return gk_mbedtls_err(mbedtls_ecp_group_load(&c->kp.grp, MBEDTLS_ECP_DP_SECP256R1));
-}
-
-static void gk_p256_free(struct gk_p256 *c)
-{
-	mbedtls_mpi_free(&c->r);
-	mbedtls_mpi_free(&c->s);
-	mbedtls_ecp_keypair_free(&c->kp);
-}
-
-/* -GK_EKEY unless d is a valid private scalar. */
-static int gk_p256_read_d(struct gk_p256 *c, const uint8_t d[32])
-{
-	int ret = mbedtls_mpi_read_binary(&c->kp.d, d, 32);
-
-	if (ret)
-		return gk_mbedtls_err(ret);
-	return mbedtls_ecp_check_privkey(&c->kp.grp, &c->kp.d) ? -GK_EKEY : 0;
-}
-
-/* -GK_EKEY unless (x, y) is a point on the curve other than infinity. */
-static int gk_p256_read_q(struct gk_p256 *c, const uint8_t x[32], const uint8_t y[32])
-{
-	int ret;
-
-	ret = mbedtls_mpi_read_binary(&c->kp.Q.X, x, 32);
-	if (!ret)
-		ret = mbedtls_mpi_read_binary(&c->kp.Q.Y, y, 32);
-	if (!ret)
-		ret = mbedtls_mpi_lset(&c->kp.Q.Z, 1);
-	if (ret)
-		return gk_mbedtls_err(ret);
-	return mbedtls_ecp_check_pubkey(&c->kp.grp, &c->kp.Q) ? -GK_EKEY : 0;
-}
-
-static int gk_p256_write_q(const struct gk_p256 *c, uint8_t x[32], uint8_t y[32])
-{
-	int ret = mbedtls_mpi_write_binary(&c->kp.Q.X, x, 32);
-
-	if (!ret)
-		ret = mbedtls_mpi_write_binary(&c->kp.Q.Y, y, 32);
-	return gk_mbedtls_err(ret);
-}
-
-int gk_p256_keygen(struct gk_rng *rng, uint8_t d[32], uint8_t x[32], uint8_t y[32])
-{
-	struct gk_p256 c;
-	int err;
-
-	if (!rng)
-		return -EINVAL;
-	err = gk_p256_init(&c);
-	if (!err)
-		err = gk_mbedtls_err(
-			mbedtls_ecp_gen_keypair(&c.kp.grp, &c.kp.d, &c.kp.Q, gk_rng_mbedtls, rng));
-	if (!err)
-		err = gk_mbedtls_err(mbedtls_mpi_write_binary(&c.kp.d, d, 32));
-	if (!err)
-		err = gk_p256_write_q(&c, x, y);
-	gk_p256_free(&c);
-	if (err)
-		gk_wipe(d, 32);
-	return err;
-}
-
-int gk_p256_public(struct gk_rng *rng, const uint8_t d[32], uint8_t x[32], uint8_t y[32])
-{
-	struct gk_p256 c;
-	int err;
-
-	if (!rng)
-		return -EINVAL;
-	err = gk_p256_init(&c);
-	if (!err)
-		err = gk_p256_read_d(&c, d);
-	if (!err)
-		err = gk_mbedtls_err(mbedtls_ecp_mul(&c.kp.grp, &c.kp.Q, &c.kp.d, &c.kp.grp.G,
-						     gk_rng_mbedtls, rng));
-	if (!err)
-		err = gk_p256_write_q(&c, x, y);
-	gk_p256_free(&c);
-	return err;
-}
-
-int gk_p256_check_key(const uint8_t x[32], const uint8_t y[32], const uint8_t *d)
-{
-	struct gk_p256 c;
-	int err;
-
-	err = gk_p256_init(&c);
-	if (!err)
-		err = gk_p256_read_q(&c, x, y);
-	if (!err && d)
-		err = gk_p256_read_d(&c, d);
-	/* Recomputes d*G and compares it with Q; mbedtls blinds with its internal DRBG. */
-	if (!err && d && mbedtls_ecp_check_pub_priv(&c.kp, &c.kp))
-		err = -GK_EKEY;
-	gk_p256_free(&c);
-	return err;
-}
-
-int gk_p256_sign(struct gk_rng *rng, const uint8_t d[32], const void *msg, size_t n,
-		 uint8_t sig[64])
-{
-	uint8_t hash[32];
-	struct gk_p256 c;
-	int err;
-
-	if (!rng)
-		return -EINVAL;
-	err = gk_sha256(msg, n, hash);
-	if (err)
-		return err;
-	err = gk_p256_init(&c);
-	if (!err)
-		err = gk_p256_read_d(&c, d);
-	if (!err)
-		err = gk_mbedtls_err(mbedtls_ecdsa_sign_det_ext(
-			&c.kp.grp, &c.r, &c.s, &c.kp.d, hash, sizeof(hash), MBEDTLS_MD_SHA256,
-			gk_rng_mbedtls, rng));
-	if (!err)
-		err = gk_mbedtls_err(mbedtls_mpi_write_binary(&c.r, sig, 32));
-	if (!err)
-		err = gk_mbedtls_err(mbedtls_mpi_write_binary(&c.s, sig + 32, 32));
-	gk_p256_free(&c);
-	gk_wipe(hash, sizeof(hash));
-	return err;
-}
-
-int gk_p256_verify(const uint8_t x[32], const uint8_t y[32], const void *msg, size_t n,
-		   const uint8_t sig[64])
-{
-	uint8_t hash[32];
-	struct gk_p256 c;
-	int err, ret;
-
-	err = gk_sha256(msg, n, hash);
-	if (err)
-		return err;
-	err = gk_p256_init(&c);
-	if (!err)
-		err = gk_p256_read_q(&c, x, y);
-	if (!err)
-		err = gk_mbedtls_err(mbedtls_mpi_read_binary(&c.r, sig, 32));
-	if (!err)
-		err = gk_mbedtls_err(mbedtls_mpi_read_binary(&c.s, sig + 32, 32));
-	if (!err) {
-		/* r or s of 0 or >= n also end up as VERIFY_FAILED. */
-		ret = mbedtls_ecdsa_verify(&c.kp.grp, hash, sizeof(hash), &c.kp.Q, &c.r, &c.s);
-		if (ret == MBEDTLS_ERR_ECP_VERIFY_FAILED)
-			err = -GK_EBADSIG;
-		else
-			err = gk_mbedtls_err(ret);
-	}
-	gk_p256_free(&c);
-	return err;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Crypto primitives on mbedtls, returning 0 / negative errno or GK_E* codes. */
+/* Crypto primitives on mbedtls and nettle, returning 0 / negative errno or GK_E* codes. */
 #ifndef GROUPKEY_CRYPTO_H
 #define GROUPKEY_CRYPTO_H
 
@@ -46,7 +46,8 @@ int gk_aes_ccm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *nonce,
 /*
  * ECDSA P-256 over SHA-256, signatures as fixed 64-byte r||s (COSE form).
  * Scalars and coordinates are 32-byte big-endian. Signing is deterministic
- * (RFC 6979); rng only blinds the computation.
+ * (RFC 6979); rng only blinds keygen's and public's computation (sign and
+ * verify run on nettle, which needs no blinding).
  */
 int gk_p256_keygen(struct gk_rng *rng, uint8_t d[32], uint8_t x[32], uint8_t y[32]);
 /* The public point of d; -GK_EKEY when d is not in [1, n-1]. */
