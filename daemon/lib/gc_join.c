@@ -97,8 +97,11 @@ int gk_gc_join_result(const struct gk_coap_msg *m, const char *group,
 	err = gk_gc_keying_parse(m->payload, m->payload_len, k);
 	if (err)
 		return err;
-	/* docs/profile.md REQ8, REQ21: every Join Response carries the KDC's credential and PoP. */
-	err = k->kdc_cred_len && k->kdc_nonce_len ?
+	/*
+	 * docs/profile.md REQ8, REQ21: every Join Response carries the KDC's
+	 * credential and PoP; an absent PoP is missing, not a bad signature.
+	 */
+	err = k->kdc_cred_len && k->kdc_nonce_len && k->kdc_cred_verify_len ?
 		      gk_gc_kdc_cred_verify(k->kdc_cred, k->kdc_cred_len, nc, GK_GC_NONCE_LEN,
 					    k->kdc_nonce, k->kdc_nonce_len, k->kdc_cred_verify,
 					    k->kdc_cred_verify_len) :
