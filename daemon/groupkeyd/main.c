@@ -74,6 +74,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->check_config = true;
 			break;
 		case OPT_MEMBER:
+			/* One process is one worker: a second name would silently win. */
+			if (o->member) {
+				fprintf(stderr, "groupkeyd: --member given twice\n");
+				usage(stderr);
+				return -1;
+			}
 			o->member = optarg;
 			break;
 		case 'f':
@@ -95,6 +101,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "groupkeyd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	/* --check-config would say OK without looking for the member at all. */
+	if (o->member && o->check_config) {
+		fprintf(stderr, "groupkeyd: --member cannot be combined with --check-config\n");
 		usage(stderr);
 		return -1;
 	}

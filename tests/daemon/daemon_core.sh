@@ -210,4 +210,82 @@ tap_check "SIGINT: clean exit 0" stop_daemon INT
 tap_check "no secret in the log" no_secret_logged
 tap_diag "$(cat "$LOG")"
 
+# --- --member NAME: refused before a worker starts ---------------------------------
+
+MCONF=$GK_TMP/member.conf
+MSTATE=$GK_TMP/member.state
+
+# A member-only config with one [member gm]; nothing listens at its KDC address.
+write_member_conf()
+{
+	cat >"$MCONF" <<EOF
+[daemon]
+state_dir = $MSTATE
+
+[as]
+enabled = no
+
+[kdc]
+enabled = no
+
+[member gm]
+kdc = coaps://127.0.0.1:9
+authz_info = coap://127.0.0.1:9/authz-info
+client_id = alice
+psk = $PSK_HEX
+roles = sender
+address = 239.255.70.1
+port = 5000
+
+[dataplane]
+enabled = yes
+interfaces = lo
+pin_dir = $GK_TMP/pins
+EOF
+	chmod 600 "$MCONF"
+}
+
+# Exit 2 with nothing on stdout and a first stderr line matching REGEX, followed by
+# nothing or by the usage. The timeout turns a worker that started anyway into a failure.
+check_refused() # REGEX ARGS...
+{
+	local re=$1
+
+	shift
+	timeout 10 "$GKD" "$@" >"$GK_TMP/out" 2>"$GK_TMP/err"
+	RC=$?
+	expect_rc 2 "$*" || return 1
+	if ! head -n 1 "$GK_TMP/err" | grep -Eq -- "$re" ||
+		{ [ "$(wc -l <"$GK_TMP/err")" -gt 1 ] &&
+			! sed -n 2p "$GK_TMP/err" | grep -q '^Usage: groupkeyd '; }; then
+		echo "stderr: $(cat "$GK_TMP/err")"
+		echo "want one line matching /$re/ (then the usage or nothing)"
+		return 1
+	fi
+	[ ! -s "$GK_TMP/out" ]
+}
+
+write_member_conf
+run_gkd --check-config -c "$MCONF"
+tap_check "--check-config accepts the [member gm] config" expect_rc 0 "member config"
+tap_check "--member without a name exits 2" \
+	check_refused "^[^ ]*groupkeyd: option '--member' requires an argument\$" -c "$MCONF" --member
+tap_check "--member with no such [member] section exits 2" \
+	check_refused "^groupkeyd: error: no \\[member nosuch\\] in $MCONF\$" -c "$MCONF" --member nosuch
+tap_check "--member names are case-sensitive" \
+	check_refused "^groupkeyd: error: no \\[member GM\\] in $MCONF\$" -c "$MCONF" --member GM
+tap_check "--member with an empty name exits 2" \
+	check_refused "^groupkeyd: error: no \\[member \\] in $MCONF\$" -c "$MCONF" --member ""
+tap_check "--member given twice (same name) exits 2" \
+	check_refused '^groupkeyd: --member given twice$' -c "$MCONF" --member gm --member gm
+tap_check "--member given twice (two names) exits 2" \
+	check_refused '^groupkeyd: --member given twice$' --member gm -c "$MCONF" --member nosuch
+tap_check "--member with --check-config exits 2" \
+	check_refused '^groupkeyd: --member cannot be combined with --check-config$' \
+	-c "$MCONF" --member gm --check-config
+tap_check "--check-config with --member of no section exits 2 (no OK)" \
+	check_refused '^groupkeyd: --member cannot be combined with --check-config$' \
+	--check-config -c "$MCONF" --member nosuch
+tap_check "no refused --member ran a worker (state directory untouched)" test ! -e "$MSTATE"
+
 tap_done
