@@ -9,6 +9,7 @@ GW_G4=239.20.0.1
 GW_G6=ff15::20:1
 GW_PORT=5000
 GW_PSK=$ALICE_PSK
+GW_MCAST=$GK_ROOT/tests/net/mcast.py
 declare -A GW_PID
 
 
@@ -157,47 +158,6 @@ gw_same_key() # NS_A PIN_A NS_B PIN_B GROUPADDR
 		[ -n "$a" ] && [ "$a" = "$b" ]
 }
 
-GW_RECV='
-import socket, struct, sys
-group, port, out, ifname = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-v6 = ":" in group
-s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("", port))
-idx = socket.if_nametoindex(ifname)
-if v6:
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
-                 socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", idx))
-else:
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
-                 struct.pack("4s4si", socket.inet_aton(group), socket.inet_aton("0.0.0.0"), idx))
-s.settimeout(2)
-open(out + ".ready", "w").close()
-with open(out, "wb") as f:
-    while True:
-        try:
-            f.write(s.recv(65535) + b"\n")
-        except socket.timeout:
-            break
-'
-
-GW_SEND='
-import socket, struct, sys
-group, port, ifname = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-v6 = ":" in group
-s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
-idx = socket.if_nametoindex(ifname)
-if v6:
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 8)
-else:
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
-                 struct.pack("4s4si", socket.inet_aton("0.0.0.0"), socket.inet_aton("0.0.0.0"), idx))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 8)
-for m in sys.argv[4:]:
-    s.sendto(m.encode(), (group, port))
-'
-
 # FROM_NS sends MSG... to GROUPADDR out of FROM_IF; TO_NS listening on TO_IF must receive WANT
 # (newline-separated, "" for nothing).
 gw_delivered() # FROM_NS FROM_IF TO_NS TO_IF GROUPADDR WANT MSG...
@@ -206,10 +166,12 @@ gw_delivered() # FROM_NS FROM_IF TO_NS TO_IF GROUPADDR WANT MSG...
 
 	shift 6
 	rm -f "$GK_TMP/rx" "$GK_TMP/rx.ready"
-	in_ns "$tns" "$PY" -c "$GW_RECV" "$g" "$GW_PORT" "$GK_TMP/rx" "$tif" &
+	in_ns "$tns" "$PY" "$GW_MCAST" recv "$g" "$GW_PORT" --iface "$tif" \
+		--ready "$GK_TMP/rx.ready" >"$GK_TMP/rx" &
 	pid=$!
 	busywait 3000 test -e "$GK_TMP/rx.ready" || return 1
-	in_ns "$fns" "$PY" -c "$GW_SEND" "$g" "$GW_PORT" "$fif" "$@"
+	# TTL 8: the routed gateway forwards between subnets (a TTL of 1 would end there).
+	in_ns "$fns" "$PY" "$GW_MCAST" send "$g" "$GW_PORT" --iface "$fif" --ttl 8 -- "$@"
 	wait "$pid"
 	got=$(cat "$GK_TMP/rx")
 	[ "$got" = "$want" ] || { echo "received '$got', want '$want'"; return 1; }

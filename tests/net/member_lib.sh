@@ -13,6 +13,7 @@ G=239.78.0.1
 P=5000
 GID=128 # the first [member] section's data-plane group id (member.h)
 T=$GK_TMP
+MCAST=$GK_ROOT/tests/net/mcast.py
 KA=gka$$
 KB=gkb$$
 PIN_A=/sys/fs/bpf/gk-$$-a
@@ -118,47 +119,20 @@ send_key_is() # WANT
 	[ "$(dp_field "$NS_A" "$PIN_A" send_key_id)" = "$1" ]
 }
 
-RECV_PY='
-import socket, struct, sys
-group, port, out, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("", port))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
-             struct.pack("4s4s", socket.inet_aton(group), socket.inet_aton("10.78.3.2")))
-s.settimeout(5)
-open(out + ".ready", "w").close()
-with open(out, "ab") as f:
-    for _ in range(n):
-        try:
-            d = s.recv(65535)
-        except socket.timeout:
-            break
-        f.write(d + b"\n")
-        f.flush()
-'
-
-SEND_PY='
-import socket, sys
-group, port, tag, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.78.3.1"))
-for i in range(n):
-    s.sendto(b"%s %d" % (tag.encode(), i), (group, port))
-'
-
 # A sends N datagrams tagged TAG from a plain socket; B's plain socket must get exactly them.
 exchange() # TAG N
 {
-	local tag=$1 n=$2 want got pid
+	local tag=$1 n=$2 want got pid msgs
 
 	rm -f "$T/rx" "$T/rx.ready"
-	in_ns "$NS_B" "$PY" -c "$RECV_PY" "$G" "$P" "$T/rx" "$n" &
+	want=$(for ((i = 0; i < n; i++)); do echo "$tag $i"; done)
+	in_ns "$NS_B" "$PY" "$MCAST" recv "$G" "$P" --iface b0 --timeout 5 --count "$n" \
+		--ready "$T/rx.ready" >"$T/rx" &
 	pid=$!
 	busywait 3000 test -e "$T/rx.ready" || return 1
-	in_ns "$NS_A" "$PY" -c "$SEND_PY" "$G" "$P" "$tag" "$n"
+	mapfile -t msgs <<<"$want"
+	in_ns "$NS_A" "$PY" "$MCAST" send "$G" "$P" --iface a0 -- "${msgs[@]}"
 	wait "$pid"
-	want=$(for ((i = 0; i < n; i++)); do echo "$tag $i"; done)
 	got=$(cat "$T/rx" 2>/dev/null)
 	[ "$got" = "$want" ] || {
 		echo "received:"; echo "$got"; echo "wanted:"; echo "$want"
