@@ -246,6 +246,22 @@ in_ns() # NS CMD...
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
+# A test's safety net: unload the data plane pinned at PIN from NS's interfaces, if it is still
+# pinned (a daemon's clean stop has unpinned it already; NS "-" is our own namespace).
+dp_unload_left() # NS PIN IFNAME...
+{
+	local ns=$1 pin=$2 ifname args=()
+
+	shift 2
+	[ -e "$pin/gk_groups" ] || return 0
+	for ifname in "$@"; do args+=(--ifname "$ifname"); done
+	if [ "$ns" = - ]; then
+		"$(gk_bin groupkey)" dataplane unload --pin-dir "$pin" "${args[@]}"
+	else
+		in_ns "$ns" "$(gk_bin groupkey)" dataplane unload --pin-dir "$pin" "${args[@]}"
+	fi
+}
+
 # A veth pair with one end in each namespace; both ends stay down.
 setup_veth() # NS_A DEV_A NS_B DEV_B
 {

@@ -55,9 +55,8 @@ net_setup()
 }
 
 net_setup || tap_bail "network" "cannot set up the namespaces"
-defer in_ns "$NS_G" "$GK" dataplane unload --pin-dir "$PIN_G" --ifname wan0 --ifname lan0 \
-	--ifname lan1
-defer in_ns "$NS_M" "$GK" dataplane unload --pin-dir "$PIN_M" --ifname eth0
+defer dp_unload_left "$NS_G" "$PIN_G" wan0 lan0 lan1
+defer dp_unload_left "$NS_M" "$PIN_M" eth0
 
 read -r COAP COAPS < <(free_udp_ports 2)
 gw_config "$T/gw.conf" "$T/gw.state" 10.20.1.1 "$COAP" "$COAPS" wan0 "lan0 lan1" "$PIN_G" \

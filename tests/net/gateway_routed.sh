@@ -63,8 +63,8 @@ EOF
 }
 
 net_setup || tap_bail "network" "cannot set up the namespaces"
-defer in_ns "$NS_G" "$GK" dataplane unload --pin-dir "$PIN_G" --ifname wan0 --ifname lan0
-defer in_ns "$NS_M" "$GK" dataplane unload --pin-dir "$PIN_M" --ifname eth0
+defer dp_unload_left "$NS_G" "$PIN_G" wan0 lan0
+defer dp_unload_left "$NS_M" "$PIN_M" eth0
 tap_check "smcrouted routes the groups between lan0 and wan0 (IPv4 and IPv6)" smcroute_start ||
 	{ cat "$T/smcroute.log"; tap_bail "smcroute" "see above"; }
 

@@ -105,8 +105,8 @@ net_setup()
 }
 
 net_setup || tap_bail "network" "cannot set up the namespace"
-defer "$GK" dataplane unload --pin-dir "$PIN_K" --ifname "$KX"
-defer nsenter --net="/run/netns/$NS_M" "$GK" dataplane unload --pin-dir "$PIN_M" --ifname e1
+defer dp_unload_left - "$PIN_K" "$KX"
+defer dp_unload_left "$NS_M" "$PIN_M" e1
 
 gkd_config kd || tap_bail "config" "cannot write the config"
 gkd_add_group kd gd sender,receiver address=$G port=$P recv_grace=4 rekey_on_join=no \

@@ -152,8 +152,8 @@ print(json.load(sys.stdin)[0]["counters"][sys.argv[1]]["packets"])' "$1"
 member_setup() # LIFETIME
 {
 	net_setup || tap_bail "network" "cannot set up the namespaces"
-	defer in_ns "$NS_A" "$GK" dataplane unload --pin-dir "$PIN_A" --ifname a0
-	defer in_ns "$NS_B" "$GK" dataplane unload --pin-dir "$PIN_B" --ifname b0
+	defer dp_unload_left "$NS_A" "$PIN_A" a0
+	defer dp_unload_left "$NS_B" "$PIN_B" b0
 	gkd_config kd "as.token_lifetime=$1" || tap_bail "config" "cannot write the config"
 	sed -i 's/^listen = 127.0.0.1$/listen = 0.0.0.0/' "$T/kd.conf"
 	gkd_add_group kd gm sender,receiver address=$G port=$P recv_grace=5 rekey_on_join=yes
