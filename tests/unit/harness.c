@@ -47,6 +47,19 @@ uint8_t *gk_test_unhex(const char *hex, size_t *len)
 	return out;
 }
 
+void gk_test_unhex_into(const char *hex, uint8_t *out, size_t want)
+{
+	size_t n;
+	uint8_t *p = gk_test_unhex(hex, &n);
+
+	if (n != want) {
+		free(p);
+		GK_FAIL_(1, "%zu bytes of hex where %zu were expected", n, want);
+	}
+	memcpy(out, p, n);
+	free(p);
+}
+
 uint8_t *gk_test_vector(const char *file, const char *name, size_t *len)
 {
 	const char *dir = getenv("GK_SRCDIR");

@@ -124,6 +124,9 @@ void gk_test_register_(struct gk_test *t);
 /* Test helper: parse hex (whitespace ignored) into a malloc'd buffer; aborts the test on error. */
 uint8_t *gk_test_unhex(const char *hex, size_t *len);
 
+/* Test helper: parse hex into out, which it must fill exactly (want bytes); aborts otherwise. */
+void gk_test_unhex_into(const char *hex, uint8_t *out, size_t want);
+
 /*
  * Test helper: the vector NAME from tests/vectors/FILE ("NAME HEX" lines),
  * malloc'd; aborts the test when missing. The runner starts tests from the

@@ -47,21 +47,12 @@ static void ccm_vec_free(struct ccm_vec *v)
 	free(v->tag);
 }
 
-static void unhex_into(const char *hex, uint8_t *out, size_t want)
-{
-	size_t n;
-	uint8_t *p = gk_test_unhex(hex, &n);
-
-	ASSERT_EQ(n, want);
-	memcpy(out, p, n);
-	free(p);
-}
-
 TEST(sha256_abc)
 {
 	uint8_t out[32], want[32];
 
-	unhex_into("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
+	gk_test_unhex_into("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+			   want, 32);
 	ASSERT_EQ(gk_sha256("abc", 3, out), 0);
 	ASSERT_MEMEQ(out, want, 32);
 }
@@ -70,7 +61,8 @@ TEST(sha256_empty)
 {
 	uint8_t out[32], want[32];
 
-	unhex_into("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want, 32);
+	gk_test_unhex_into("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+			   want, 32);
 	ASSERT_EQ(gk_sha256(NULL, 0, out), 0);
 	ASSERT_MEMEQ(out, want, 32);
 	ASSERT_EQ(gk_sha256(NULL, 1, out), -EINVAL);
@@ -81,7 +73,8 @@ TEST(hmac_sha256_rfc4231_case1)
 	uint8_t key[20], out[32], want[32];
 
 	memset(key, 0x0b, sizeof(key));
-	unhex_into("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", want, 32);
+	gk_test_unhex_into("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+			   want, 32);
 	ASSERT_EQ(gk_hmac_sha256(key, sizeof(key), "Hi There", 8, out), 0);
 	ASSERT_MEMEQ(out, want, 32);
 }
@@ -91,7 +84,8 @@ TEST(hmac_sha256_rfc4231_case2)
 	const char *data = "what do ya want for nothing?";
 	uint8_t out[32], want[32];
 
-	unhex_into("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", want, 32);
+	gk_test_unhex_into("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+			   want, 32);
 	ASSERT_EQ(gk_hmac_sha256((const uint8_t *)"Jefe", 4, data, strlen(data), out), 0);
 	ASSERT_MEMEQ(out, want, 32);
 }
@@ -105,7 +99,7 @@ TEST(hkdf_sha256_rfc5869_case1)
 		salt[i] = (uint8_t)i;
 	for (size_t i = 0; i < sizeof(info); i++)
 		info[i] = (uint8_t)(0xf0 + i);
-	unhex_into("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+	gk_test_unhex_into("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
 		   "34007208d5b887185865",
 		   want, 42);
 	ASSERT_EQ(gk_hkdf_sha256(salt, sizeof(salt), ikm, sizeof(ikm), info, sizeof(info), okm,
@@ -205,14 +199,14 @@ TEST(p256_rfc6979_deterministic_signature)
 	struct gk_rng *rng;
 
 	ASSERT_EQ(gk_rng_new(&rng), 0);
-	unhex_into(RFC6979_D, d, 32);
-	unhex_into(RFC6979_SIG, want, 64);
+	gk_test_unhex_into(RFC6979_D, d, 32);
+	gk_test_unhex_into(RFC6979_SIG, want, 64);
 	ASSERT_EQ(gk_p256_sign(rng, d, "sample", 6, sig), 0);
 	ASSERT_MEMEQ(sig, want, 64);
 	ASSERT_EQ(gk_p256_public(rng, d, x, y), 0);
-	unhex_into(RFC6979_X, want, 32);
+	gk_test_unhex_into(RFC6979_X, want, 32);
 	ASSERT_MEMEQ(x, want, 32);
-	unhex_into(RFC6979_Y, want, 32);
+	gk_test_unhex_into(RFC6979_Y, want, 32);
 	ASSERT_MEMEQ(y, want, 32);
 	ASSERT_EQ(gk_p256_verify(x, y, "sample", 6, sig), 0);
 	gk_rng_free(rng);
@@ -239,9 +233,9 @@ TEST(p256_verify_rejects_flipped_bits)
 	uint8_t x[32], y[32], sig[64];
 	char msg[] = "sample";
 
-	unhex_into(RFC6979_X, x, 32);
-	unhex_into(RFC6979_Y, y, 32);
-	unhex_into(RFC6979_SIG, sig, 64);
+	gk_test_unhex_into(RFC6979_X, x, 32);
+	gk_test_unhex_into(RFC6979_Y, y, 32);
+	gk_test_unhex_into(RFC6979_SIG, sig, 64);
 	ASSERT_EQ(gk_p256_verify(x, y, msg, 6, sig), 0);
 	for (size_t i = 0; i < sizeof(sig); i++) {
 		sig[i] ^= 0x01;
@@ -262,10 +256,10 @@ TEST(p256_point_not_on_curve_is_ekey)
 {
 	uint8_t x[32], y[32], d[32], sig[64];
 
-	unhex_into(RFC6979_X, x, 32);
-	unhex_into(RFC6979_Y, y, 32);
-	unhex_into(RFC6979_D, d, 32);
-	unhex_into(RFC6979_SIG, sig, 64);
+	gk_test_unhex_into(RFC6979_X, x, 32);
+	gk_test_unhex_into(RFC6979_Y, y, 32);
+	gk_test_unhex_into(RFC6979_D, d, 32);
+	gk_test_unhex_into(RFC6979_SIG, sig, 64);
 	ASSERT_EQ(gk_p256_check_key(x, y, d), 0);
 	y[31] ^= 0x01;
 	ASSERT_EQ(gk_p256_verify(x, y, "sample", 6, sig), -GK_EKEY);

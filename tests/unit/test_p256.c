@@ -24,16 +24,6 @@
 #define P256_GX "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
 #define P256_GY "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5"
 
-static void unhex_into(const char *hex, uint8_t *out, size_t want)
-{
-	size_t n;
-	uint8_t *p = gk_test_unhex(hex, &n);
-
-	ASSERT_EQ(n, want);
-	memcpy(out, p, n);
-	free(p);
-}
-
 /* out = a - b over 32 big-endian bytes (a >= b). */
 static void sub_be(uint8_t out[32], const uint8_t a[32], const uint8_t b[32])
 {
@@ -120,10 +110,10 @@ TEST(p256_rfc6979_sha256_test_vector)
 	struct gk_rng *rng;
 
 	ASSERT_EQ(gk_rng_new(&rng), 0);
-	unhex_into(RFC6979_D, d, 32);
-	unhex_into(RFC6979_X, x, 32);
-	unhex_into(RFC6979_Y, y, 32);
-	unhex_into(RFC6979_SIG_TEST, want, 64);
+	gk_test_unhex_into(RFC6979_D, d, 32);
+	gk_test_unhex_into(RFC6979_X, x, 32);
+	gk_test_unhex_into(RFC6979_Y, y, 32);
+	gk_test_unhex_into(RFC6979_SIG_TEST, want, 64);
 	ASSERT_EQ(gk_p256_sign(rng, d, "test", 4, sig), 0);
 	ASSERT_MEMEQ(sig, want, 64);
 	ASSERT_EQ(gk_p256_verify(x, y, "test", 4, sig), 0);
@@ -167,13 +157,13 @@ TEST(p256_sign_hash_above_n_matches_mbedtls)
 	struct gk_rng *rng;
 	struct mb_key k;
 
-	unhex_into(P256_N, n, 32);
+	gk_test_unhex_into(P256_N, n, 32);
 	ASSERT_EQ(gk_sha256(msg, strlen(msg), hash), 0);
 	ASSERT_GT(memcmp(hash, n, 32), 0);
 	ASSERT_EQ(gk_rng_new(&rng), 0);
-	unhex_into(RFC6979_D, d, 32);
-	unhex_into(RFC6979_X, x, 32);
-	unhex_into(RFC6979_Y, y, 32);
+	gk_test_unhex_into(RFC6979_D, d, 32);
+	gk_test_unhex_into(RFC6979_X, x, 32);
+	gk_test_unhex_into(RFC6979_Y, y, 32);
 	mb_load(&k, x, y, d);
 	mb_sign(&k, rng, 1, msg, strlen(msg), want);
 	mb_free(&k);
@@ -237,10 +227,10 @@ TEST(p256_verify_scalar_range)
 	uint8_t x[32], y[32], sig[64], bad[64], n[32];
 	struct mb_key k;
 
-	unhex_into(RFC6979_X, x, 32);
-	unhex_into(RFC6979_Y, y, 32);
-	unhex_into(RFC6979_SIG_TEST, sig, 64);
-	unhex_into(P256_N, n, 32);
+	gk_test_unhex_into(RFC6979_X, x, 32);
+	gk_test_unhex_into(RFC6979_Y, y, 32);
+	gk_test_unhex_into(RFC6979_SIG_TEST, sig, 64);
+	gk_test_unhex_into(P256_N, n, 32);
 	memcpy(bad, sig, 64);
 	memset(bad, 0, 32);
 	EXPECT_EQ(gk_p256_verify(x, y, "test", 4, bad), -GK_EBADSIG);
@@ -266,10 +256,10 @@ TEST(p256_verify_point_checks)
 {
 	uint8_t x[32], y[32], p[32], sig[64], zero[32] = { 0 };
 
-	unhex_into(RFC6979_X, x, 32);
-	unhex_into(RFC6979_Y, y, 32);
-	unhex_into(P256_P, p, 32);
-	unhex_into(RFC6979_SIG_TEST, sig, 64);
+	gk_test_unhex_into(RFC6979_X, x, 32);
+	gk_test_unhex_into(RFC6979_Y, y, 32);
+	gk_test_unhex_into(P256_P, p, 32);
+	gk_test_unhex_into(RFC6979_SIG_TEST, sig, 64);
 	y[0] ^= 0x40;
 	EXPECT_EQ(gk_p256_verify(x, y, "test", 4, sig), -GK_EKEY);
 	EXPECT_EQ(gk_p256_check_key(x, y, NULL), -GK_EKEY);
@@ -281,8 +271,8 @@ TEST(p256_verify_point_checks)
 	EXPECT_EQ(gk_p256_verify(zero, zero, "test", 4, sig), -GK_EKEY);
 	EXPECT_EQ(gk_p256_check_key(zero, zero, NULL), -GK_EKEY);
 	/* A good point that is not the signer's key: a bad signature, not a bad key. */
-	unhex_into(P256_GX, x, 32);
-	unhex_into(P256_GY, y, 32);
+	gk_test_unhex_into(P256_GX, x, 32);
+	gk_test_unhex_into(P256_GY, y, 32);
 	EXPECT_EQ(gk_p256_check_key(x, y, NULL), 0);
 	EXPECT_EQ(gk_p256_verify(x, y, "test", 4, sig), -GK_EBADSIG);
 }
@@ -293,7 +283,7 @@ TEST(p256_sign_private_scalar_bounds)
 	struct gk_rng *rng;
 
 	ASSERT_EQ(gk_rng_new(&rng), 0);
-	unhex_into(P256_N, d, 32);
+	gk_test_unhex_into(P256_N, d, 32);
 	EXPECT_EQ(gk_p256_sign(rng, d, "m", 1, sig), -GK_EKEY);
 	one[31] = 1;
 	sub_be(d, d, one);
@@ -301,8 +291,8 @@ TEST(p256_sign_private_scalar_bounds)
 	ASSERT_EQ(gk_p256_public(rng, d, x, y), 0);
 	EXPECT_EQ(gk_p256_verify(x, y, "m", 1, sig), 0);
 	/* d = 1: the public key is G itself. */
-	unhex_into(P256_GX, gx, 32);
-	unhex_into(P256_GY, gy, 32);
+	gk_test_unhex_into(P256_GX, gx, 32);
+	gk_test_unhex_into(P256_GY, gy, 32);
 	ASSERT_EQ(gk_p256_sign(rng, one, "m", 1, sig), 0);
 	EXPECT_EQ(gk_p256_verify(gx, gy, "m", 1, sig), 0);
 	EXPECT_EQ(gk_p256_verify(x, y, "m", 1, sig), -GK_EBADSIG);
@@ -315,9 +305,9 @@ TEST(p256_sign_arguments)
 	struct gk_rng *rng;
 
 	ASSERT_EQ(gk_rng_new(&rng), 0);
-	unhex_into(RFC6979_D, d, 32);
-	unhex_into(RFC6979_X, x, 32);
-	unhex_into(RFC6979_Y, y, 32);
+	gk_test_unhex_into(RFC6979_D, d, 32);
+	gk_test_unhex_into(RFC6979_X, x, 32);
+	gk_test_unhex_into(RFC6979_Y, y, 32);
 	EXPECT_EQ(gk_p256_sign(NULL, d, "m", 1, sig), -EINVAL);
 	EXPECT_EQ(gk_p256_sign(rng, d, NULL, 1, sig), -EINVAL);
 	EXPECT_EQ(gk_p256_verify(x, y, NULL, 1, sig), -EINVAL);
