@@ -85,7 +85,10 @@ struct gk_dp_opts {
  * Load (or, with maps_only, just open) the data plane and attach it. With
  * pinned maps present they are reused as they are (entries, ids, counters);
  * otherwise they are created and pinned. A mount of bpffs is made at
- * /sys/fs/bpf when the pin dir lies there and nothing is mounted. Errors:
+ * /sys/fs/bpf when the pin dir lies there and nothing is mounted. Every
+ * attachment is pinned too (prog_<hook>_<netns>_<ifindex>, dp_attach.c): a
+ * program already on a hook is ours when its id is its pin's, and is then
+ * replaced in place; that needs no CAP_SYS_ADMIN. Errors:
  * -EBUSY (a foreign program holds the hook), -EINVAL (pinned maps of another
  * layout: an upgrade that changes a map needs `groupkey dataplane unload`),
  * -EPERM (no CAP_BPF/CAP_NET_ADMIN), -ENODEV (bad ifindex), -ENOENT. A
@@ -96,7 +99,7 @@ struct gk_dp_opts {
 int gk_dp_open(struct gk_dp **out, const struct gk_dp_opts *opts);
 /* Remove our programs from every interface this handle attached them to. */
 int gk_dp_detach(struct gk_dp *dp);
-/* Remove our programs from every hook of ifindex, whoever attached them (a restart's cleanup). */
+/* Remove our programs (ours: this handle's or pinned) from every hook of ifindex. */
 int gk_dp_detach_ifindex(struct gk_dp *dp, int ifindex);
 /*
  * Free the handle. keep_pins: the maps stay pinned (and attached programs keep
