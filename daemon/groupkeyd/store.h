@@ -23,6 +23,12 @@ struct gkd_store;
  */
 int gkd_store_open(const char *state_dir, struct gkd_store **out);
 void gkd_store_close(struct gkd_store *st);
+/*
+ * The store's own SQLite connection. The database is opened in EXCLUSIVE
+ * locking mode, so no second connection can read it while the store is
+ * open: tests inspect it and inject faults through this one.
+ */
+struct sqlite3 *gkd_store_sqlite(struct gkd_store *st);
 int gkd_store_schema_version(struct gkd_store *st);
 
 /* AS: next value of a persistent, strictly increasing counter (cti sequence); never reused. */

@@ -19,15 +19,10 @@ static uint32_t group_num(struct kfx *f, const char *group)
 	return num;
 }
 
+/* Through the store's own connection: it holds the database exclusively. */
 static void db_exec(struct kfx *f, const char *sql)
 {
-	char path[128];
-	sqlite3 *h;
-
-	snprintf(path, sizeof(path), "%s/groupkeyd.db", f->dir);
-	ASSERT_EQ(sqlite3_open(path, &h), SQLITE_OK);
-	ASSERT_EQ(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	ASSERT_EQ(sqlite3_exec(gkd_store_sqlite(f->store), sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
 /* Make the next sender id tried for group sid, as after a counter wrap, and restart. */

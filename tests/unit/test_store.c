@@ -140,7 +140,14 @@ TEST(wal_mode_and_schema_version)
 	fixture_init(&f);
 	ASSERT_EQ(gkd_store_open(f.dir, &st), 0);
 	EXPECT_EQ(gkd_store_schema_version(st), LATEST_VERSION);
-	/* WAL is a property of the file: a second connection sees it. */
+	/* While the store is open, it holds the file: a second connection cannot read it. */
+	ASSERT_EQ(sqlite3_open(f.db, &h), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(h, "SELECT version FROM schema_version", NULL, NULL, NULL),
+		  SQLITE_BUSY);
+	sqlite3_close(h);
+	gkd_store_close(st);
+	st = NULL;
+	/* WAL is a property of the file: a later connection sees it. */
 	ASSERT_EQ(sqlite3_open(f.db, &h), SQLITE_OK);
 	ASSERT_EQ(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
 	ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);

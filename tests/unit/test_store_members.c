@@ -239,7 +239,7 @@ TEST(migration_v3_schema_objects)
 
 	fixture_init(&f);
 	open_v2_db(&f);
-	ASSERT_EQ(sqlite3_open(f.db, &h), SQLITE_OK);
+	h = gkd_store_sqlite(f.st); /* the store holds the file exclusively */
 	ASSERT_EQ(sqlite3_prepare_v2(h,
 				     "SELECT count(*) FROM sqlite_master WHERE name = ?1 AND "
 				     "tbl_name = CASE WHEN ?1 LIKE 'tokens%' THEN 'tokens' "
@@ -261,7 +261,6 @@ TEST(migration_v3_schema_objects)
 	found = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	EXPECT_EQ(found, 0);
-	sqlite3_close(h);
 	fixture_fini(&f);
 }
 
