@@ -27,6 +27,8 @@ if [ -z "${GK_DP_PRIVATE_MOUNTS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unsh
 fi
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/net/udp_py.sh
+source "$(dirname "$0")/udp_py.sh"
 
 PY=/usr/bin/python3
 BPFFS=/sys/fs/bpf
@@ -65,54 +67,6 @@ elif what == "u32":
     print(hx(struct.pack("<I", int(sys.argv[2]))))
 elif what == "send":         # seq limit
     print(hx(struct.pack("<2Q", int(sys.argv[2]), int(sys.argv[3]))))
-'
-
-# payload(TAG, N): N bytes, distinct per tag and length.
-PAYLOAD_PY='
-def payload(tag, n):
-    unit = ("%s-%d-" % (tag, n)).encode()
-    return (unit * (n // len(unit) + 1))[:n]
-'
-
-# SENDER: MODE (v4 | v4nocsum | v6) ADDR PORT TAG LENS
-SEND_PY="$PAYLOAD_PY"'
-import socket, sys
-mode, addr, port, tag, lens = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-s = socket.socket(socket.AF_INET6 if mode == "v6" else socket.AF_INET, socket.SOCK_DGRAM)
-if mode == "v4nocsum":
-    s.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK: UDP checksum 0
-for n in lens.split(","):
-    s.sendto(payload(tag, int(n)), (addr, port))
-'
-
-# RECEIVER: PORT4 PORT6 TIMEOUT EXPECT... (EXPECT = TAG:LENS); prints what arrived and what not.
-RECV_PY="$PAYLOAD_PY"'
-import select, socket, sys, time
-p4, p6, timeout = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-want = {}
-for spec in sys.argv[4:]:
-    tag, lens = spec.split(":")
-    for n in lens.split(","):
-        want[payload(tag, int(n))] = want.get(payload(tag, int(n)), 0) + 1
-s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s4.bind(("0.0.0.0", p4))
-s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-s6.bind(("::", p6))
-print("bound", flush=True)
-end, got, unexpected = time.monotonic() + timeout, 0, []
-while sum(want.values()) and time.monotonic() < end:
-    for s in select.select([s4, s6], [], [], max(0, end - time.monotonic()))[0]:
-        data = s.recv(65536)
-        if want.get(data):
-            want[data] -= 1
-            got += 1
-        else:
-            unexpected.append(data[:40])
-missing = [p[:24] for p, c in want.items() for _ in range(c)]
-print("received %d, missing %d %r, unexpected %d %r" % (got, len(missing), missing,
-      len(unexpected), unexpected))
-sys.exit(1 if missing or unexpected else 0)
 '
 
 # A datagram with a deliberately wrong UDP checksum, through a raw socket: SRC DST PORT.
@@ -276,11 +230,11 @@ round() # on|off
 	defer stop_pid "$recv"
 	tap_check "receiver bound in C" slowwait 5000 receiver_bound
 	tap_check "send IPv4 datagrams of lengths $LENS (tx $mode)" \
-		in_ns "$NS_A" "$PY" -c "$SEND_PY" v4 "$C4" "$PORT4" "$tag4" "$LENS"
+		in_ns "$NS_A" "$PY" -c "$SEND_PY" v4 - "$C4" "$PORT4" "$tag4" "$LENS"
 	tap_check "send IPv4 datagrams with UDP checksum 0 (tx $mode)" \
-		in_ns "$NS_A" "$PY" -c "$SEND_PY" v4nocsum "$C4" "$PORT4" "$tag0" "$LENS"
+		in_ns "$NS_A" "$PY" -c "$SEND_PY" v4nocsum - "$C4" "$PORT4" "$tag0" "$LENS"
 	tap_check "send IPv6 datagrams of lengths $LENS (tx $mode)" \
-		in_ns "$NS_A" "$PY" -c "$SEND_PY" v6 "$C6" "$PORT6" "$tag6" "$LENS"
+		in_ns "$NS_A" "$PY" -c "$SEND_PY" v6 - "$C6" "$PORT6" "$tag6" "$LENS"
 	wait "$recv"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
